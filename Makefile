@@ -1,0 +1,23 @@
+# NovaCart: `make run` starts the whole system, `make test` runs every test. Both set up what is missing first.
+.PHONY: setup run test test-python bench lint migration clean
+
+setup:  ## install what is missing: .venv, Redis, the client's packages and build
+	@scripts/setup.sh
+
+run: setup  ## Redis, migrations, demo data, web + worker + beat (Ctrl-C stops all)
+	@scripts/run.sh
+
+test: setup  ## every test: Python (SQLite; PostgreSQL with TEST_DATABASE_URL) and the client's
+	@scripts/test.sh
+
+test-python: setup  ## only the Python suite
+	@SKIP_CLIENT=1 scripts/test.sh
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+migration:  ## after changing models: make migration m="add something"
+	NOVACART_CONFIG=development .venv/bin/flask --app wsgi db migrate -m "$(m)"
+
+clean:
+	rm -rf .venv client/node_modules client/dist instance

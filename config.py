@@ -1,0 +1,158 @@
+"""Settings for every NovaCart process, read from environment variables only.
+
+Each key is the name of its environment variable. `NOVACART_CONFIG` picks the class
+(`development`, `testing`, `production`); production is the default so that a missing
+variable fails closed, and `create_app` refuses to start while a `REQUIRED` key is empty.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _database_url(name: str = "DATABASE_URL", default: str = f"sqlite:///{INSTANCE_DIR / 'novacart.db'}") -> str:
+    url = os.environ.get(name) or default
+    # Heroku-style postgres:// URLs are rejected by SQLAlchemy; psycopg 3 is the driver we ship.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY")
+    PAYMENT_WEBHOOK_SECRET = os.environ.get("PAYMENT_WEBHOOK_SECRET")
+    SHIPPING_WEBHOOK_SECRET = os.environ.get("SHIPPING_WEBHOOK_SECRET")
+    REQUIRED = ("SECRET_KEY", "JWT_SECRET_KEY", "PAYMENT_WEBHOOK_SECRET", "SHIPPING_WEBHOOK_SECRET")
+
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 15000)
+    REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
+    ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
+    PORT = _int("PORT", 5000)
+
+    ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()]
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
+
+    ACCESS_TOKEN_MINUTES = _int("ACCESS_TOKEN_MINUTES", 15)
+    REFRESH_TOKEN_DAYS = _int("REFRESH_TOKEN_DAYS", 30)
+    JWT_TOKEN_LOCATION = ["headers"]
+    JWT_ERROR_MESSAGE_KEY = "detail"
+    # werkzeug's scrypt: slow and salted. Tests lower the cost, never production.
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10/minute")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "novacart-limits"
+
+    WEBHOOK_TOLERANCE_SECONDS = _int("WEBHOOK_TOLERANCE_SECONDS", 300)
+    PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "sandbox")
+    SHIPPING_CARRIER = os.environ.get("SHIPPING_CARRIER", "sandbox")
+    # Where the sandbox providers post their signed webhooks. Empty: through the app in-process
+    # (the same route, signature check and de-duplication, without needing the web's address).
+    SANDBOX_WEBHOOK_BASE_URL = os.environ.get("SANDBOX_WEBHOOK_BASE_URL", "")
+    SANDBOX_PAYMENT_DELAY_SECONDS = float(os.environ.get("SANDBOX_PAYMENT_DELAY_SECONDS", "1"))
+    # Seconds after shipping until the sandbox carrier reports delivery; 0 disables it.
+    SANDBOX_DELIVERY_DELAY_SECONDS = float(os.environ.get("SANDBOX_DELIVERY_DELAY_SECONDS", "0"))
+
+    API_TITLE = "NovaCart API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = os.environ.get("OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/")
+    API_SPEC_OPTIONS = {
+        "info": {"description": "Users, products, stock, orders and real-time notifications for an online shop."},
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+        },
+    }
+
+    CLIENT_DIST = os.environ.get("CLIENT_DIST", str(BASE_DIR / "client" / "dist"))
+    OUTBOX_SWEEP_SECONDS = float(os.environ.get("OUTBOX_SWEEP_SECONDS", "30"))
+    CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
+
+    @classmethod
+    def celery(cls) -> dict:
+        return {
+            "broker_url": os.environ.get("CELERY_BROKER_URL", cls.REDIS_URL),
+            "task_ignore_result": True,
+            # A task is acknowledged after it ran, and re-queued if its worker died mid-way.
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "broker_connection_retry_on_startup": True,
+            "broker_transport_options": {"visibility_timeout": 3600},
+            "task_always_eager": cls.CELERY_TASK_ALWAYS_EAGER,
+            "task_eager_propagates": True,
+            "imports": ["novacart.events.tasks", "novacart.orders.tasks"],
+            "beat_schedule": {
+                "events-sweep-outbox": {"task": "events.sweep_outbox", "schedule": cls.OUTBOX_SWEEP_SECONDS},
+            },
+        }
+
+
+class DevelopmentConfig(Config):
+    SECRET_KEY = Config.SECRET_KEY or "dev-secret-key-not-for-production"
+    JWT_SECRET_KEY = Config.JWT_SECRET_KEY or "dev-jwt-secret-key-not-for-production"
+    PAYMENT_WEBHOOK_SECRET = Config.PAYMENT_WEBHOOK_SECRET or "dev-payment-webhook-secret"
+    SHIPPING_WEBHOOK_SECRET = Config.SHIPPING_WEBHOOK_SECRET or "dev-shipping-webhook-secret"
+    SANDBOX_DELIVERY_DELAY_SECONDS = float(os.environ.get("SANDBOX_DELIVERY_DELAY_SECONDS", "60"))
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    JWT_SECRET_KEY = "test-jwt-secret-key-with-enough-length"
+    PAYMENT_WEBHOOK_SECRET = "test-payment-secret"
+    SHIPPING_WEBHOOK_SECRET = "test-shipping-secret"
+    SQLALCHEMY_DATABASE_URI = _database_url("TEST_DATABASE_URL", "sqlite://")
+    REDIS_URL = os.environ.get("TEST_REDIS_URL") or Config.REDIS_URL
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    CELERY_TASK_ALWAYS_EAGER = True
+    SANDBOX_PAYMENT_DELAY_SECONDS = 0.0
+    WTF_CSRF_ENABLED = True
+
+
+class ProductionConfig(Config):
+    DEBUG = False
+
+    @classmethod
+    def insecure_settings(cls, config) -> list[str]:
+        """Names of secrets left at a development default: production refuses to start with them."""
+        return [
+            key
+            for key, dev_value in (
+                ("SECRET_KEY", DevelopmentConfig.SECRET_KEY),
+                ("JWT_SECRET_KEY", DevelopmentConfig.JWT_SECRET_KEY),
+                ("PAYMENT_WEBHOOK_SECRET", DevelopmentConfig.PAYMENT_WEBHOOK_SECRET),
+                ("SHIPPING_WEBHOOK_SECRET", DevelopmentConfig.SHIPPING_WEBHOOK_SECRET),
+            )
+            if config.get(key) == dev_value or (config.get(key) and len(config.get(key)) < 16)
+        ]
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

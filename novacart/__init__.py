@@ -1,0 +1,100 @@
+"""NovaCart: real-time notifications for an online shop. `create_app` builds the Flask application."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import CONFIGS, Config, ProductionConfig
+
+
+def create_app(config_class: type[Config] | None = None, *, worker: bool = False, serving: bool = False) -> Flask:
+    """Build the app.
+
+    `worker=True` for Celery, whose Socket.IO emitter only publishes to Redis; `serving=True` for the
+    web server, whose Socket.IO runs in ASYNC_MODE (the CLI and tests use threads).
+    """
+    config_class = config_class or CONFIGS[os.environ.get("NOVACART_CONFIG", "production")]
+    app = Flask(__name__, instance_path=str(os.path.join(os.path.dirname(os.path.dirname(__file__)), "instance")))
+    app.config.from_object(config_class)
+    app.config["CELERY"] = config_class.celery()
+    _check_settings(app, config_class)
+    _configure_logging(app)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if proxies := int(os.environ.get("TRUSTED_PROXIES", "0")):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+    if not serving:
+        app.config["SOCKETIO_ASYNC_MODE"] = "threading"
+    register_extensions(app, worker=worker)
+    register_blueprints(app)
+    return app
+
+
+def _check_settings(app: Flask, config_class: type[Config]) -> None:
+    if missing := [key for key in config_class.REQUIRED if not app.config.get(key)]:
+        raise RuntimeError(f"missing settings: {', '.join(missing)} (set them as environment variables)")
+    if issubclass(config_class, ProductionConfig) and (weak := config_class.insecure_settings(app.config)):
+        raise RuntimeError(f"refusing to start with development or short secrets: {', '.join(weak)}")
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_extensions(app: Flask, *, worker: bool) -> None:
+    from novacart import errors, kv, realtime
+    from novacart.celery_app import celery_init_app
+    from novacart.extensions import api, db, jwt, limiter, login_manager, migrate
+
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _tune_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
+    jwt.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+    kv.init_app(app)
+    errors.init_app(app)
+    celery_init_app(app)
+    realtime.init_app(app, worker=worker)
+
+
+def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """WAL and a busy timeout, so the web and the worker can write to one SQLite file at once."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from novacart import ops, seed
+    from novacart.auth import cli as auth_cli
+    from novacart.auth import routes as auth_routes
+    from novacart.auth import security  # noqa: F401  (registers the token and session loaders)
+    from novacart.events import models as event_models  # noqa: F401  (the outbox table)
+    from novacart.extensions import api
+    from novacart.inventory import routes as inventory_routes
+    from novacart.orders import routes as order_routes
+
+    for blueprint in (auth_routes.api_bp, inventory_routes.api_bp, order_routes.api_bp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(auth_cli.cli_bp)
+    app.register_blueprint(seed.seed_bp)
+    app.register_blueprint(ops.ops_bp)

@@ -1,0 +1,50 @@
+"""The user table and roles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Enum, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from novacart.db import UTCDateTime, utcnow
+from novacart.extensions import db
+
+
+class Role(enum.StrEnum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+EMPLOYEE_ROLES = frozenset({Role.STAFF, Role.ADMIN})
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=Role.CUSTOMER,
+        index=True,
+    )
+    interests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_employee(self) -> bool:
+        return self.role in EMPLOYEE_ROLES
+
+    @property
+    def is_active(self) -> bool:  # flask-login
+        return self.is_active_account
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"

@@ -1,0 +1,83 @@
+"""Auth and user API: /api/auth/*, /api/users/*."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_jwt_extended import get_jwt
+from flask_smorest import Blueprint
+
+from novacart.auth import services
+from novacart.auth.models import User
+from novacart.auth.schemas import (
+    AccessTokenSchema,
+    LoginSchema,
+    LogoutSchema,
+    RegisterSchema,
+    RoleUpdateSchema,
+    TokensSchema,
+    UserSchema,
+)
+from novacart.auth.security import ADMINS, auth_required, get_current_user
+from novacart.extensions import limiter
+
+api_bp = Blueprint("auth_api", __name__, url_prefix="/api", description="Sign-up, sign-in, tokens and roles")
+
+
+def _auth_limit() -> str:
+    return current_app.config["AUTH_RATE_LIMIT"]
+
+
+@api_bp.route("/auth/register", methods=["POST"])
+@limiter.limit(_auth_limit, scope="auth-register")
+@api_bp.arguments(RegisterSchema)
+@api_bp.response(201, TokensSchema)
+@api_bp.alt_response(409, description="E-mail already registered")
+@api_bp.alt_response(429, description="Too many attempts from this client")
+def register(payload: dict) -> services.Tokens:
+    """Create a customer account and sign it in."""
+    return services.register_customer(payload["email"], payload["password"], payload["name"])
+
+
+@api_bp.route("/auth/login", methods=["POST"])
+@limiter.limit(_auth_limit, scope="auth-login")
+@api_bp.arguments(LoginSchema)
+@api_bp.response(200, TokensSchema)
+@api_bp.alt_response(401, description="Wrong e-mail or password")
+@api_bp.alt_response(429, description="Too many attempts from this client")
+def login(payload: dict) -> services.Tokens:
+    """Exchange an e-mail and password for an access token and a refresh token."""
+    return services.authenticate(payload["email"], payload["password"])
+
+
+@api_bp.route("/auth/refresh", methods=["POST"])
+@auth_required(refresh=True)
+@api_bp.response(200, AccessTokenSchema)
+def refresh() -> dict:
+    """Get a new access token with a refresh token (send the refresh token as the bearer token)."""
+    return {"access_token": services.issue_access_token(get_current_user())}
+
+
+@api_bp.route("/auth/logout", methods=["POST"])
+@auth_required()
+@api_bp.arguments(LogoutSchema(), required=False)
+@api_bp.response(204)
+def logout(payload: dict | None = None) -> None:
+    """Revoke the access token, and the refresh token if it is sent as `refresh_token`."""
+    services.logout(get_jwt(), (payload or {}).get("refresh_token"), get_current_user().id)
+
+
+@api_bp.route("/auth/me", methods=["GET"])
+@auth_required()
+@api_bp.response(200, UserSchema)
+def me() -> User:
+    """The signed-in user."""
+    return get_current_user()
+
+
+@api_bp.route("/users/<int:user_id>", methods=["PATCH"])
+@auth_required(ADMINS)
+@api_bp.arguments(RoleUpdateSchema)
+@api_bp.response(200, UserSchema)
+def update_user(payload: dict, user_id: int) -> User:
+    """Change a user's role (admins only)."""
+    return services.change_role(get_current_user().id, user_id, payload["role"])

@@ -1,0 +1,75 @@
+"""Who is calling: JWT loaders for the API, the flask-login loader for the dashboard, role checks."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import ParamSpec, TypeVar
+
+from flask_jwt_extended import current_user as jwt_current_user
+from flask_jwt_extended import get_jwt, verify_jwt_in_request
+
+from novacart.auth import services
+from novacart.auth.models import EMPLOYEE_ROLES, Role, User
+from novacart.errors import PermissionDeniedError
+from novacart.extensions import db, jwt, login_manager
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@jwt.user_lookup_loader
+def _load_jwt_user(_header: dict, payload: dict) -> User | None:
+    try:
+        user = db.session.get(User, int(payload["sub"]))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.is_active_account else None
+
+
+@jwt.token_in_blocklist_loader
+def _is_revoked(_header: dict, payload: dict) -> bool:
+    return services.is_token_revoked(payload["jti"])
+
+
+@login_manager.user_loader
+def _load_session_user(user_id: str) -> User | None:
+    try:
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.is_active_account else None
+
+
+def get_current_user() -> User:
+    """The user of the verified access token (API views only)."""
+    return jwt_current_user._get_current_object()
+
+
+def current_claims() -> dict:
+    return get_jwt()
+
+
+def auth_required(roles: Iterable[Role] | None = None, *, refresh: bool = False) -> Callable:
+    """Require a valid, unrevoked token, and (with `roles`) one of those roles, else 401 / 403."""
+    allowed = frozenset(roles) if roles else None
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            verify_jwt_in_request(refresh=refresh)
+            if allowed is not None and get_current_user().role not in allowed:
+                raise PermissionDeniedError("Your role may not do this.")
+            return view(*args, **kwargs)
+
+        # flask-smorest reads this to document the security requirement.
+        wrapper._apidoc = getattr(view, "_apidoc", {})  # type: ignore[attr-defined]
+        wrapper._apidoc.setdefault("manual_doc", {}).setdefault("security", [{"bearerAuth": []}])
+        return wrapper
+
+    return decorator
+
+
+EMPLOYEES = EMPLOYEE_ROLES
+ADMINS = frozenset({Role.ADMIN})
+CUSTOMERS = frozenset({Role.CUSTOMER})

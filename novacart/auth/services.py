@@ -1,0 +1,162 @@
+"""Registration, credentials, tokens and roles."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import redis
+from flask import current_app
+from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from novacart.auth.models import Role, User
+from novacart.db import transactional
+from novacart.errors import ConflictError, InvalidCredentialsError, NotFoundError, ServiceUnavailableError
+from novacart.extensions import db
+from novacart.kv import redis_client
+
+logger = logging.getLogger(__name__)
+
+BLOCKLIST_KEY = "novacart:jwt:revoked:{jti}"
+
+
+class DuplicateEmailError(ConflictError):
+    code, title = "duplicate_email", "E-mail already registered"
+
+
+class OwnRoleChangeError(ConflictError):
+    code, title = "own_role_change", "Admins cannot change their own role"
+
+
+@dataclass(frozen=True)
+class Tokens:
+    user: User
+    access_token: str
+    refresh_token: str
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"User {user_id} does not exist.")
+    return user
+
+
+def issue_access_token(user: User) -> str:
+    return create_access_token(
+        identity=str(user.id),
+        additional_claims={"role": user.role.value},
+        expires_delta=timedelta(minutes=current_app.config["ACCESS_TOKEN_MINUTES"]),
+    )
+
+
+def issue_tokens(user: User) -> Tokens:
+    return Tokens(
+        user=user,
+        access_token=issue_access_token(user),
+        refresh_token=create_refresh_token(
+            identity=str(user.id), expires_delta=timedelta(days=current_app.config["REFRESH_TOKEN_DAYS"])
+        ),
+    )
+
+
+def _add_user(email: str, password: str, name: str, role: Role) -> User:
+    """Insert a user. Caller commits."""
+    if find_user_by_email(email) is not None:
+        raise DuplicateEmailError(f"{normalise_email(email)} is already registered.")
+    user = User(email=normalise_email(email), name=name.strip(), password_hash=hash_password(password), role=role)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+@transactional
+def register_customer(email: str, password: str, name: str) -> Tokens:
+    """Create a customer account (nobody chooses their own role) and sign it in.
+
+    Raises DuplicateEmailError.
+    """
+    user = _add_user(email, password, name, Role.CUSTOMER)
+    logger.info("user %s registered", user.id)
+    return issue_tokens(user)
+
+
+@transactional
+def create_user(email: str, password: str, name: str, role: Role) -> User:
+    """Create a user of any role: for the CLI and the seed, never reachable from the API."""
+    return _add_user(email, password, name, role)
+
+
+_DUMMY_HASH: str | None = None
+
+
+def authenticate(email: str, password: str) -> Tokens:
+    """Check credentials and issue tokens. Raises InvalidCredentialsError, the same for both mistakes."""
+    global _DUMMY_HASH
+    user = find_user_by_email(email)
+    if user is None:
+        # Spend the same time as a real check, so response times do not reveal which e-mails exist.
+        _DUMMY_HASH = _DUMMY_HASH or hash_password("not-a-real-password")
+        check_password_hash(_DUMMY_HASH, password)
+        raise InvalidCredentialsError("Wrong e-mail or password.")
+    if not check_password_hash(user.password_hash, password) or not user.is_active_account:
+        raise InvalidCredentialsError("Wrong e-mail or password.")
+    return issue_tokens(user)
+
+
+def revoke_token(jti: str, expires_at: float) -> None:
+    """Add a token id to the blocklist until the token would have expired anyway."""
+    ttl = max(1, int(expires_at - time.time()) + 1)
+    try:
+        redis_client().set(BLOCKLIST_KEY.format(jti=jti), "1", ex=ttl)
+    except redis.RedisError as exc:
+        raise ServiceUnavailableError("Sign-out is unavailable right now; try again shortly.") from exc
+
+
+def logout(access_payload: dict, refresh_token: str | None, user_id: int) -> None:
+    """Revoke the access token, and the refresh token if it belongs to the same user."""
+    revoke_token(access_payload["jti"], access_payload["exp"])
+    if refresh_token:
+        try:
+            refresh = decode_token(refresh_token)
+        except Exception:
+            logger.info("logout of user %s sent an unusable refresh token", user_id)
+            return
+        if refresh.get("type") == "refresh" and refresh.get("sub") == str(user_id):
+            revoke_token(refresh["jti"], refresh["exp"])
+
+
+def is_token_revoked(jti: str) -> bool:
+    try:
+        return bool(redis_client().exists(BLOCKLIST_KEY.format(jti=jti)))
+    except redis.RedisError as exc:
+        # Fail closed: without the blocklist a revoked token would pass.
+        raise ServiceUnavailableError("Authentication is unavailable right now; try again shortly.") from exc
+
+
+@transactional
+def change_role(actor_id: int, user_id: int, role: Role) -> User:
+    """Give a user another role (admins only; checked by the caller). Raises NotFoundError, OwnRoleChangeError."""
+    user = get_user(user_id)
+    if user.id == actor_id and role != user.role:
+        raise OwnRoleChangeError("Ask another admin to change your role.")
+    if user.role != role:
+        logger.info("user %s changed role of user %s from %s to %s", actor_id, user.id, user.role, role)
+        user.role = role
+    return user

@@ -1,0 +1,209 @@
+"""Domain errors and their rendering as RFC 9457 problem details (HTML only for dashboard pages)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import flask_smorest
+from flask import Flask, Response, json, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_TYPE = "https://novacart.dev/problems/{code}"
+JSON_PREFIXES = ("/api", "/healthz", "/metrics", "/socket.io")
+
+# Stable codes for HTTP-level failures; clients branch on these, so they never change.
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+class DomainError(Exception):
+    """An expected business failure. Services raise it and errors.py renders it."""
+
+    status, code, title = 400, "domain_error", "Request cannot be processed"
+
+    def __init__(self, detail: str, **extensions: Any):
+        super().__init__(detail)
+        self.detail, self.extensions = detail, extensions
+
+
+class NotFoundError(DomainError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class PermissionDeniedError(DomainError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class AuthenticationError(DomainError):
+    status, code, title = 401, "unauthorized", "Unauthorized"
+
+
+class InvalidCredentialsError(AuthenticationError):
+    code, title = "invalid_credentials", "Wrong e-mail or password"
+
+
+class ConflictError(DomainError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class ValidationError(DomainError):
+    """A rule on input that a schema cannot express; `errors` maps field → messages."""
+
+    status, code, title = 422, "validation_error", "Validation failed"
+
+    def __init__(self, detail: str, errors: dict[str, list[str]]):
+        super().__init__(detail, errors=errors)
+
+
+class BadRequestError(DomainError):
+    status, code, title = 400, "bad_request", "Bad request"
+
+
+class ServiceUnavailableError(DomainError):
+    status, code, title = 503, "service_unavailable", "Service unavailable"
+
+
+def problem(
+    status: int,
+    title: str,
+    *,
+    code: str | None = None,
+    detail: str | None = None,
+    errors: dict | None = None,
+    headers: dict | None = None,
+    type_: str | None = None,
+) -> Response:
+    code = code or HTTP_CODES.get(status) or re.sub(r"\W+", "_", title.lower()).strip("_")
+    body: dict[str, Any] = {
+        "type": type_ or PROBLEM_TYPE.format(code=code),
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "code": code,
+    }
+    if request:
+        body["instance"] = request.path
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def wants_json() -> bool:
+    """Decide by path, not Accept: API clients always get JSON, dashboard pages HTML."""
+    return request.path.startswith(JSON_PREFIXES) or not request.path.startswith("/dashboard")
+
+
+def _flatten_validation_errors(messages: dict) -> dict[str, list[str]]:
+    """webargs nests errors by location ({"json": {"email": [...]}}); the contract wants field → messages."""
+    flat: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            flat.setdefault(prefix or "_schema", []).extend(value)
+        else:
+            flat.setdefault(prefix or "_schema", []).append(str(value))
+
+    for location_errors in messages.values():
+        walk("", location_errors)
+    return flat
+
+
+class ProblemApi(flask_smorest.Api):
+    """flask-smorest's Api with its app-wide HTTP error handler rendering problem details."""
+
+    def handle_http_exception(self, error: HTTPException):  # type: ignore[override]
+        if isinstance(error, InternalServerError):
+            original = getattr(error, "original_exception", None)
+            if original is not None:
+                logger.error("unhandled exception on %s %s", request.method, request.path, exc_info=original)
+        if not wants_json():
+            return render_template("errors/http.html", error=error), error.code
+        data = getattr(error, "data", None) or {}
+        headers = dict(data.get("headers") or {})
+        if error.code == 429:
+            return _rate_limited(error)
+        messages = data.get("messages") or data.get("errors")
+        if error.code == 422 and messages:
+            errors = _flatten_validation_errors(messages)
+            if errors.get("_schema") == ["Invalid input type."]:
+                return problem(400, "Bad request", code="invalid_body", detail="The body must be a JSON object.")
+            return problem(422, "Validation failed", detail="The request has invalid fields.", errors=errors)
+        if error.code == 400 and request.is_json is False and request.method in {"POST", "PUT", "PATCH"}:
+            detail = "The body must be JSON (Content-Type: application/json)."
+        elif error.code == 400:
+            detail = data.get("message") or "The request body is not valid JSON."
+        elif error.code == 500:
+            detail = "Something went wrong on our side. It has been logged."
+        else:
+            detail = data.get("message") or error.description
+        return problem(error.code or 500, error.name, detail=detail, headers=headers)
+
+
+def _rate_limited(error: HTTPException) -> Response:
+    limit = getattr(error, "limit", None)
+    retry_after = 60
+    reset = getattr(getattr(request, "view_rate_limit", None), "reset_at", None)
+    if reset:
+        import time
+
+        retry_after = max(1, int(reset - time.time()))
+    detail = f"Too many requests ({limit.limit if limit else 'limit reached'}). Try again in {retry_after} s."
+    return problem(429, "Too many requests", detail=detail, headers={"Retry-After": str(retry_after)})
+
+
+def init_app(app: Flask) -> None:
+    from flask_jwt_extended.exceptions import JWTExtendedException
+    from jwt.exceptions import PyJWTError
+
+    from novacart.extensions import jwt
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError):
+        if not wants_json():
+            return render_template("errors/http.html", error=error), error.status
+        extensions = dict(error.extensions)
+        errors = extensions.pop("errors", None)
+        response = problem(error.status, error.title, code=error.code, detail=error.detail, errors=errors)
+        if extensions:
+            body = json.loads(response.get_data())
+            body.update(extensions)
+            response.set_data(json.dumps(body))
+        return response
+
+    def unauthorized(detail: str, code: str = "unauthorized"):
+        return problem(401, "Unauthorized", code=code, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+    jwt.unauthorized_loader(lambda reason: unauthorized("A bearer token is required."))
+    jwt.invalid_token_loader(lambda reason: unauthorized("The token is invalid.", "invalid_token"))
+    jwt.expired_token_loader(lambda header, payload: unauthorized("The token has expired.", "token_expired"))
+    jwt.revoked_token_loader(lambda header, payload: unauthorized("The token has been revoked.", "token_revoked"))
+    jwt.user_lookup_error_loader(lambda header, payload: unauthorized("The token's user no longer exists."))
+    jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("A fresh token is required."))
+
+    @app.errorhandler(JWTExtendedException)
+    @app.errorhandler(PyJWTError)
+    def handle_jwt_error(error: Exception):
+        # Wrong token type (refresh as access), malformed headers and similar.
+        return unauthorized("The token is invalid.", "invalid_token")

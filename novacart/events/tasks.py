@@ -1,0 +1,56 @@
+"""Celery tasks that hand stored domain events to their subscribers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from sqlalchemy import select
+
+from novacart import events
+from novacart.db import utcnow
+from novacart.events.models import OutboxEvent
+from novacart.extensions import db
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 10
+
+
+@shared_task(name="events.dispatch_event", autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def dispatch_event(event_id: int) -> None:
+    """Run every subscriber of a stored event, then mark it dispatched. Safe to run twice."""
+    event = db.session.get(OutboxEvent, event_id)
+    if event is None:
+        logger.warning("outbox event %s is gone", event_id)
+        return
+    if event.dispatched_at is not None:
+        return
+    event.attempts += 1
+    db.session.commit()
+    name, payload = event.name, dict(event.payload)
+    for handler in events.subscribers(name):
+        handler(event_id, payload)
+    event = db.session.get(OutboxEvent, event_id)
+    event.dispatched_at = utcnow()
+    db.session.commit()
+
+
+@shared_task(name="events.sweep_outbox")
+def sweep_outbox(older_than_seconds: float = 30.0, batch: int = 500) -> int:
+    """Re-dispatch events whose after-commit hand-off was lost (a Redis outage, a killed web process)."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    stmt = (
+        select(OutboxEvent.id)
+        .where(OutboxEvent.dispatched_at.is_(None), OutboxEvent.created_at < cutoff)
+        .where(OutboxEvent.attempts < MAX_ATTEMPTS)
+        .order_by(OutboxEvent.id)
+        .limit(batch)
+    )
+    ids = list(db.session.scalars(stmt))
+    db.session.rollback()
+    for event_id in ids:
+        dispatch_event.delay(event_id)
+    if ids:
+        logger.info("re-dispatched %d outbox events", len(ids))
+    return len(ids)

@@ -1,0 +1,22 @@
+"""Extension instances, bound to an app by create_app(); nothing else lives here."""
+
+from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_socketio import SocketIO
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+
+from novacart.db import Base
+from novacart.errors import ProblemApi
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+jwt = JWTManager()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+api = ProblemApi()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+socketio = SocketIO()

@@ -1,0 +1,1 @@
+"""Products, stock and its audit trail, the back-in-stock waitlist, reviews."""

@@ -1,0 +1,1 @@
+"""Notifications: stored, queued, pushed over Socket.IO and kept until acknowledged."""

@@ -1,0 +1,62 @@
+"""Operations endpoints: /healthz, and the built React client served at /."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, send_from_directory
+from sqlalchemy import text
+
+from novacart.extensions import db
+from novacart.kv import redis_client
+
+logger = logging.getLogger(__name__)
+
+ops_bp = Blueprint("ops", __name__)
+RESERVED_PREFIXES = ("api/", "socket.io", "dashboard", "healthz", "metrics")
+
+
+def check_database() -> str:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return "ok"
+    except Exception:
+        logger.exception("database health check failed")
+        db.session.rollback()
+        return "unavailable"
+
+
+def check_redis() -> str:
+    try:
+        return "ok" if redis_client().ping() else "unavailable"
+    except Exception:
+        logger.warning("redis health check failed", exc_info=True)
+        return "unavailable"
+
+
+@ops_bp.get("/healthz")
+def healthz():
+    """200 when the database and Redis answer; 503 naming the failing part."""
+    parts = {"db": check_database(), "redis": check_redis()}
+    healthy = all(value == "ok" for value in parts.values())
+    return {"status": "ok" if healthy else "unavailable", **parts}, 200 if healthy else 503
+
+
+@ops_bp.get("/", defaults={"path": ""})
+@ops_bp.get("/<path:path>")
+def client(path: str):
+    """The React client's files; its routes (/orders/12, /login, …) get index.html."""
+    if path.startswith(RESERVED_PREFIXES) or path == "api":
+        abort(404)
+    dist = Path(current_app.config["CLIENT_DIST"])
+    if path and (dist / path).is_file():
+        return send_from_directory(dist, path)
+    if not (dist / "index.html").is_file():
+        return (
+            "<!doctype html><title>NovaCart</title><h1>NovaCart API</h1>"
+            "<p>The React client is not built yet (<code>make setup</code> builds it). "
+            'The API is at <a href="/api/docs">/api/docs</a>.</p>',
+            200,
+        )
+    return send_from_directory(dist, "index.html", max_age=0)

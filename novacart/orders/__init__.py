@@ -1,0 +1,1 @@
+"""Orders, their status machine and history, payments and shipments through provider webhooks."""

@@ -1,0 +1,32 @@
+"""Domain events published by orders, with their payload builders."""
+
+ORDER_PLACED = "orders.order_placed"
+ORDER_STATUS_CHANGED = "orders.order_status_changed"
+PAYMENT_CONFIRMED = "orders.payment_confirmed"
+
+
+def order_placed_payload(order) -> dict:
+    return {"order_id": order.id, "user_id": order.user_id, "total_cents": order.total_cents, "status": order.status}
+
+
+def status_changed_payload(order, previous_status: str, change) -> dict:
+    return {
+        "order_id": order.id,
+        "user_id": order.user_id,
+        "status": order.status,
+        "previous_status": previous_status,
+        "at": change.at.isoformat(),
+        "by": change.by,
+        "note": change.note,
+        "tracking_number": order.tracking_number,
+    }
+
+
+def payment_confirmed_payload(order, payment) -> dict:
+    return {
+        "order_id": order.id,
+        "user_id": order.user_id,
+        "payment_id": payment.id,
+        "amount_cents": payment.amount_cents,
+        "provider": payment.provider,
+    }

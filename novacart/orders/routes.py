@@ -1,0 +1,125 @@
+"""Orders API: /api/orders/*, and the providers' signed webhooks: /api/webhooks/*."""
+
+from __future__ import annotations
+
+from flask import current_app, json, request
+from flask_smorest import Blueprint
+from marshmallow import ValidationError as SchemaValidationError
+
+from novacart.auth.security import CUSTOMERS, EMPLOYEES, auth_required, get_current_user
+from novacart.errors import BadRequestError, ValidationError
+from novacart.orders import providers, services, signing
+from novacart.orders.models import Order
+from novacart.orders.schemas import (
+    CancelSchema,
+    OrderCreateSchema,
+    OrderPageSchema,
+    OrderQueryArgsSchema,
+    OrderSchema,
+    OrderStatusUpdateSchema,
+    PaymentSchema,
+    WebhookEventSchema,
+    WebhookResultSchema,
+)
+from novacart.pagination import Page
+
+api_bp = Blueprint("orders_api", __name__, url_prefix="/api", description="Orders, payments and shipping")
+
+
+@api_bp.route("/orders", methods=["POST"])
+@auth_required(CUSTOMERS)
+@api_bp.arguments(OrderCreateSchema)
+@api_bp.response(201, OrderSchema)
+@api_bp.alt_response(409, description="An item is short of stock or no longer sold")
+def create_order(payload: dict) -> Order:
+    """Place an order; its stock is reserved at once, all or nothing."""
+    lines = [services.LineInput(**line) for line in payload["items"]]
+    return services.place_order(get_current_user().id, lines, payload["shipping_address"])
+
+
+@api_bp.route("/orders", methods=["GET"])
+@auth_required()
+@api_bp.arguments(OrderQueryArgsSchema, location="query")
+@api_bp.response(200, OrderPageSchema)
+def list_orders(args: dict) -> Page:
+    """Orders, newest first: a customer's own; staff and admins all, filtered by `status` and `user_id`."""
+    return services.list_orders(get_current_user(), **args)
+
+
+@api_bp.route("/orders/<int:order_id>", methods=["GET"])
+@auth_required()
+@api_bp.response(200, OrderSchema)
+def get_order(order_id: int) -> Order:
+    """One order with its status history."""
+    return services.get_order(get_current_user(), order_id)
+
+
+@api_bp.route("/orders/<int:order_id>/status", methods=["PATCH"])
+@auth_required(EMPLOYEES)
+@api_bp.arguments(OrderStatusUpdateSchema)
+@api_bp.response(200, OrderSchema)
+@api_bp.alt_response(409, description="Illegal status change")
+def change_status(payload: dict, order_id: int) -> Order:
+    """Move an order along pending → paid → preparing → shipped → delivered, or cancel it."""
+    return services.change_status(
+        get_current_user().id, order_id, payload["status"], payload.get("note"), payload.get("tracking_number")
+    )
+
+
+@api_bp.route("/orders/<int:order_id>/cancel", methods=["POST"])
+@auth_required()
+@api_bp.arguments(CancelSchema(), required=False)
+@api_bp.response(200, OrderSchema)
+@api_bp.alt_response(409, description="The order can no longer be cancelled")
+def cancel_order(payload: dict | None, order_id: int) -> Order:
+    """Cancel an order and restock it (its customer while pending or paid; staff until it ships)."""
+    return services.cancel_order(get_current_user().id, order_id, (payload or {}).get("note"))
+
+
+@api_bp.route("/orders/<int:order_id>/pay", methods=["POST"])
+@auth_required()
+@api_bp.response(200, PaymentSchema)
+@api_bp.alt_response(409, description="The order is not pending")
+def pay_order(order_id: int) -> dict:
+    """Start paying a pending order; the provider confirms through the payment webhook."""
+    return services.start_payment(get_current_user().id, order_id)
+
+
+def _verified_event(kind: str) -> dict:
+    body = request.get_data(cache=True)
+    signing.verify(
+        providers.webhook_secret(kind),
+        request.headers.get(signing.HEADER),
+        body,
+        tolerance=current_app.config["WEBHOOK_TOLERANCE_SECONDS"],
+    )
+    try:
+        raw = json.loads(body)
+    except ValueError as exc:
+        raise BadRequestError("The body is not valid JSON.") from exc
+    if not isinstance(raw, dict):
+        raise BadRequestError("The body must be a JSON object.")
+    try:
+        return WebhookEventSchema().load(raw)
+    except SchemaValidationError as exc:
+        raise ValidationError("The event is malformed.", exc.normalized_messages()) from exc
+
+
+@api_bp.route("/webhooks/payments", methods=["POST"])
+@api_bp.response(200, WebhookResultSchema)
+@api_bp.alt_response(400, description="Bad or stale signature")
+def payment_webhook() -> dict:
+    """The payment provider's signed events (`payment.succeeded`, `payment.failed`); each event id once."""
+    event = _verified_event("payments")
+    processed = services.handle_payment_event(current_app.config["PAYMENT_PROVIDER"], event)
+    return {"received": True, "duplicate": not processed}
+
+
+@api_bp.route("/webhooks/shipping", methods=["POST"])
+@api_bp.response(200, WebhookResultSchema)
+@api_bp.alt_response(400, description="Bad or stale signature")
+def shipping_webhook() -> dict:
+    """The carrier's signed events (`shipment.shipped`, `shipment.delivered`); each event id once."""
+    event = _verified_event("shipping")
+    processed = services.handle_shipping_event(current_app.config["SHIPPING_CARRIER"], event)
+    return {"received": True, "duplicate": not processed}

@@ -1,0 +1,91 @@
+"""Order, payment and webhook shapes."""
+
+from marshmallow import Schema, fields, validate
+
+from novacart.orders.models import OrderStatus
+from novacart.pagination import PageArgsSchema, page_schema
+
+MAX_QUANTITY = 1000
+MAX_LINES = 50
+
+
+class OrderLineSchema(Schema):
+    product_id = fields.Integer()
+    name = fields.String()
+    quantity = fields.Integer()
+    unit_price_cents = fields.Integer()
+
+
+class OrderHistorySchema(Schema):
+    status = fields.String()
+    at = fields.DateTime()
+    by = fields.Integer(allow_none=True, metadata={"description": "The acting user's id; null for a provider."})
+    note = fields.String(allow_none=True)
+
+
+class OrderSchema(Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    status = fields.String()
+    items = fields.List(fields.Nested(OrderLineSchema))
+    total_cents = fields.Integer()
+    shipping_address = fields.String()
+    tracking_number = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    history = fields.List(fields.Nested(OrderHistorySchema))
+
+
+OrderPageSchema = page_schema(OrderSchema, "OrderPage")
+
+
+class OrderLineInputSchema(Schema):
+    product_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
+
+
+class OrderCreateSchema(Schema):
+    items = fields.List(
+        fields.Nested(OrderLineInputSchema), required=True, validate=validate.Length(min=1, max=MAX_LINES)
+    )
+    shipping_address = fields.String(required=True, validate=validate.Length(min=5, max=500))
+
+
+class OrderQueryArgsSchema(PageArgsSchema):
+    status = fields.Enum(OrderStatus, by_value=True)
+    user_id = fields.Integer(validate=validate.Range(min=1), metadata={"description": "Staff and admins only."})
+
+
+class OrderStatusUpdateSchema(Schema):
+    status = fields.Enum(OrderStatus, by_value=True, required=True)
+    note = fields.String(validate=validate.Length(max=500))
+    tracking_number = fields.String(
+        validate=validate.Length(min=4, max=64),
+        metadata={"description": "With `shipped`: the carrier's number; omitted, the carrier creates a shipment."},
+    )
+
+
+class CancelSchema(Schema):
+    note = fields.String(validate=validate.Length(max=500))
+
+
+class PaymentSchema(Schema):
+    payment_id = fields.Integer()
+    order_id = fields.Integer()
+    status = fields.String()
+    provider = fields.String()
+    provider_ref = fields.String()
+    amount_cents = fields.Integer()
+    redirect_url = fields.String(allow_none=True)
+
+
+class WebhookEventSchema(Schema):
+    id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    type = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    created = fields.Integer()
+    data = fields.Dict(required=True)
+
+
+class WebhookResultSchema(Schema):
+    received = fields.Boolean()
+    duplicate = fields.Boolean()

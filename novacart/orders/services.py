@@ -1,0 +1,305 @@
+"""Order use cases: placing (with stock reserved atomically), the status machine, payments, shipments."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from novacart import events
+from novacart.auth import services as auth_services
+from novacart.auth.models import User
+from novacart.db import transactional, utcnow
+from novacart.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from novacart.extensions import db
+from novacart.inventory import services as inventory_services
+from novacart.orders import events as order_events
+from novacart.orders import providers
+from novacart.orders.models import (
+    CUSTOMER_CANCELLABLE,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    Payment,
+    WebhookEvent,
+)
+from novacart.pagination import Page, paginate
+
+logger = logging.getLogger(__name__)
+
+
+class IllegalTransitionError(ConflictError):
+    code, title = "illegal_transition", "Illegal status change"
+
+
+class PaymentNotAllowedError(ConflictError):
+    code, title = "payment_not_allowed", "Order cannot be paid"
+
+
+class AmountMismatchError(ConflictError):
+    code, title = "amount_mismatch", "Amount does not match"
+
+
+class TrackingMismatchError(ConflictError):
+    code, title = "tracking_mismatch", "Tracking number does not match"
+
+
+@dataclass(frozen=True)
+class LineInput:
+    product_id: int
+    quantity: int
+
+
+@transactional
+def place_order(user_id: int, lines: list[LineInput], shipping_address: str) -> Order:
+    """Create a pending order and reserve its stock, all or nothing.
+
+    Raises InsufficientStockError or ProductUnavailableError (409), and writes nothing, if any line
+    cannot be reserved.
+    """
+    merged: OrderedDict[int, int] = OrderedDict()
+    for line in lines:
+        merged[line.product_id] = merged.get(line.product_id, 0) + line.quantity
+    order = Order(user_id=user_id, status=OrderStatus.PENDING, total_cents=0, shipping_address=shipping_address.strip())
+    db.session.add(order)
+    db.session.flush()
+    total = 0
+    # Reserve in product-id order so two orders never wait on each other's rows (no deadlock on PostgreSQL).
+    for product_id in sorted(merged):
+        quantity = merged[product_id]
+        product = db.session.get(inventory_services.Product, product_id)
+        if product is None or not product.is_active:
+            raise inventory_services.ProductUnavailableError(
+                f"Product {product_id} is not for sale.", product_id=product_id
+            )
+        inventory_services.change_stock(
+            product_id, -quantity, f"order #{order.id}", actor_id=user_id, order_id=order.id, require_active=True
+        )
+        order.items.append(
+            OrderLine(product_id=product_id, name=product.name, quantity=quantity, unit_price_cents=product.price_cents)
+        )
+        total += quantity * product.price_cents
+    order.total_cents = total
+    change = OrderStatusChange(status=OrderStatus.PENDING, by=user_id, note="Order placed")
+    order.history.append(change)
+    db.session.flush()
+    events.publish(order_events.ORDER_PLACED, order_events.order_placed_payload(order))
+    logger.info("user %s placed order %s (%d cents)", user_id, order.id, total)
+    return order
+
+
+def list_orders(
+    viewer: User, *, limit: int, after_id: int | None, status: str | None = None, user_id: int | None = None
+) -> Page:
+    """Newest first; customers see only their own orders whatever they ask for."""
+    stmt = select(Order)
+    if not viewer.is_employee:
+        stmt = stmt.where(Order.user_id == viewer.id)
+    elif user_id is not None:
+        stmt = stmt.where(Order.user_id == user_id)
+    if status:
+        stmt = stmt.where(Order.status == str(status))
+    return paginate(stmt, Order.id, limit=limit, after_id=after_id, newest_first=True)
+
+
+def get_order(viewer: User, order_id: int) -> Order:
+    """Raises NotFoundError, also for another customer's order (its existence is not revealed)."""
+    order = db.session.get(Order, order_id)
+    if order is None or (not viewer.is_employee and order.user_id != viewer.id):
+        raise NotFoundError(f"Order {order_id} does not exist.")
+    return order
+
+
+def _move(order: Order, status: str, *, by: int | None, note: str | None) -> None:
+    """Move an order along the status machine, record it and publish it. Caller commits.
+
+    A conditional UPDATE on the current status, so two concurrent moves cannot both win.
+    Raises IllegalTransitionError.
+    """
+    previous = order.status
+    if not order.can_move_to(status):
+        raise IllegalTransitionError(
+            f"Order #{order.id} is {previous}; it cannot become {status}.", current_status=previous
+        )
+    now = utcnow()
+    result = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == previous)
+        .values(status=str(status), updated_at=now, tracking_number=order.tracking_number)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(order)
+        raise IllegalTransitionError(f"Order #{order.id} changed meanwhile; it is now {order.status}.")
+    change = OrderStatusChange(order_id=order.id, status=str(status), at=now, by=by, note=note)
+    db.session.add(change)
+    db.session.flush()
+    db.session.refresh(order)
+    events.publish(order_events.ORDER_STATUS_CHANGED, order_events.status_changed_payload(order, previous, change))
+
+
+def _restock(order: Order, actor_id: int | None) -> None:
+    for line in order.items:
+        inventory_services.change_stock(
+            line.product_id, line.quantity, f"order #{order.id} cancelled", actor_id=actor_id, order_id=order.id
+        )
+
+
+@transactional
+def change_status(
+    actor_id: int, order_id: int, status: str, note: str | None = None, tracking_number: str | None = None
+) -> Order:
+    """Move an order to `status` (staff and admins; checked by the caller).
+
+    Shipping without a tracking number asks the carrier for a shipment. Cancelling restocks.
+    Raises NotFoundError, IllegalTransitionError.
+    """
+    actor = auth_services.get_user(actor_id)
+    order = get_order(actor, order_id)
+    if status == OrderStatus.SHIPPED and order.can_move_to(status):
+        order.tracking_number = tracking_number or providers.carrier().create_shipment(
+            order_id=order.id, address=order.shipping_address
+        ).tracking_number
+    elif tracking_number:
+        raise ValidationError("Only a shipped order has a tracking number.", {"tracking_number": ["Only with shipped."]})
+    _move(order, status, by=actor_id, note=note)
+    if status == OrderStatus.CANCELLED:
+        _restock(order, actor_id)
+    return order
+
+
+@transactional
+def cancel_order(actor_id: int, order_id: int, note: str | None = None) -> Order:
+    """Cancel an order and put its stock back.
+
+    Its customer may cancel while it is pending or paid; staff and admins until it ships.
+    Raises NotFoundError, IllegalTransitionError.
+    """
+    actor = auth_services.get_user(actor_id)
+    order = get_order(actor, order_id)
+    if not actor.is_employee and order.status not in CUSTOMER_CANCELLABLE:
+        raise IllegalTransitionError(
+            f"Order #{order.id} is already {order.status}; contact us to cancel it.", current_status=order.status
+        )
+    _move(order, OrderStatus.CANCELLED, by=actor_id, note=note or ("Cancelled by customer" if not actor.is_employee else None))
+    _restock(order, actor_id)
+    return order
+
+
+@transactional
+def start_payment(actor_id: int, order_id: int) -> dict[str, Any]:
+    """Start paying a pending order with the payment provider (its owner only).
+
+    The provider confirms through the payment webhook. Raises NotFoundError, PaymentNotAllowedError.
+    """
+    actor = auth_services.get_user(actor_id)
+    order = get_order(actor, order_id)
+    if order.user_id != actor.id:
+        raise PermissionDeniedError("Only the customer who placed the order pays for it.")
+    if order.status != OrderStatus.PENDING:
+        raise PaymentNotAllowedError(f"Order #{order.id} is {order.status}; only a pending order can be paid.")
+    provider = providers.payment_provider()
+    pending = db.session.scalar(
+        select(Payment).where(Payment.order_id == order.id, Payment.status == "pending").order_by(Payment.id.desc())
+    )
+    if pending is None:
+        started = provider.create_payment(order_id=order.id, amount_cents=order.total_cents)
+        pending = Payment(
+            order_id=order.id, provider=provider.name, provider_ref=started.reference, amount_cents=order.total_cents
+        )
+        db.session.add(pending)
+        db.session.flush()
+        redirect_url = started.redirect_url
+    else:
+        redirect_url = None
+    return {
+        "payment_id": pending.id,
+        "order_id": order.id,
+        "status": pending.status,
+        "provider": pending.provider,
+        "provider_ref": pending.provider_ref,
+        "amount_cents": pending.amount_cents,
+        "redirect_url": redirect_url,
+    }
+
+
+def _record_webhook_event(provider: str, event: dict) -> bool:
+    """Remember a provider event id; False if it was processed before. Caller commits."""
+    exists = db.session.scalar(
+        select(WebhookEvent.id).where(WebhookEvent.provider == provider, WebhookEvent.event_id == event["id"])
+    )
+    if exists is not None:
+        return False
+    db.session.add(WebhookEvent(provider=provider, event_id=event["id"], event_type=event["type"]))
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def _data_int(data: dict, key: str) -> int:
+    value = data.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationError(f"data.{key} must be an integer.", {f"data.{key}": ["Must be an integer."]})
+    return value
+
+
+@transactional
+def handle_payment_event(provider_name: str, event: dict) -> bool:
+    """Apply a verified payment-provider event once. Returns False for a duplicate event id.
+
+    `payment.succeeded` marks the payment and its pending order paid; `payment.failed` marks the payment failed.
+    """
+    if not _record_webhook_event(f"payments:{provider_name}", event):
+        return False
+    data = event["data"]
+    reference = data.get("payment_ref")
+    payment = db.session.scalar(select(Payment).where(Payment.provider == provider_name, Payment.provider_ref == reference))
+    if payment is None:
+        raise NotFoundError(f"No payment with reference {reference!r}.")
+    order = db.session.get(Order, payment.order_id)
+    if event["type"] == "payment.succeeded":
+        if _data_int(data, "amount_cents") != payment.amount_cents:
+            raise AmountMismatchError("The paid amount does not match the payment.")
+        if payment.status == "succeeded":
+            return True
+        payment.status = "succeeded"
+        if order.status == OrderStatus.PENDING:
+            _move(order, OrderStatus.PAID, by=None, note=f"Payment confirmed by {provider_name}")
+            events.publish(order_events.PAYMENT_CONFIRMED, order_events.payment_confirmed_payload(order, payment))
+        else:
+            logger.warning("payment %s succeeded for order %s in status %s", payment.id, order.id, order.status)
+    elif event["type"] == "payment.failed":
+        payment.status = "failed"
+    else:
+        logger.info("ignored payment event type %s", event["type"])
+    return True
+
+
+@transactional
+def handle_shipping_event(carrier_name: str, event: dict) -> bool:
+    """Apply a verified carrier event once: `shipment.shipped` (with tracking) or `shipment.delivered`."""
+    if not _record_webhook_event(f"shipping:{carrier_name}", event):
+        return False
+    data = event["data"]
+    order = db.session.get(Order, _data_int(data, "order_id"))
+    if order is None:
+        raise NotFoundError("No such order.")
+    tracking = data.get("tracking_number")
+    if event["type"] == "shipment.shipped" and order.status == OrderStatus.PREPARING:
+        order.tracking_number = str(tracking)[:64] if tracking else order.tracking_number
+        _move(order, OrderStatus.SHIPPED, by=None, note=f"Picked up by {carrier_name}")
+    elif event["type"] == "shipment.delivered" and order.status == OrderStatus.SHIPPED:
+        if tracking and order.tracking_number and tracking != order.tracking_number:
+            raise TrackingMismatchError("The tracking number does not match the order.")
+        _move(order, OrderStatus.DELIVERED, by=None, note=f"Delivered ({carrier_name})")
+    else:
+        logger.info("carrier event %s for order %s in status %s ignored", event["type"], order.id, order.status)
+    return True

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Run every test: the Python suite (real Redis; SQLite, or PostgreSQL with TEST_DATABASE_URL) and the client's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do [ "$pid" != 0 ] && kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
+if [ -z "${TEST_REDIS_URL:-}" ]; then
+  redis_port=${NOVACART_TEST_REDIS_PORT:-6391}
+  pids+=("$(scripts/redis.sh "$redis_port" "$(mktemp -d)")")
+  export TEST_REDIS_URL="redis://127.0.0.1:$redis_port/15"
+fi
+status=0
+python -m pytest "$@" || status=$?
+if [ -f client/package.json ] && [ "${SKIP_CLIENT:-0}" != 1 ] && [ $# -eq 0 ]; then
+  export PATH="$(scripts/node.sh --bin-dir):$PATH"
+  (cd client && npm test --silent) || status=$?
+fi
+exit $status

@@ -1,0 +1,185 @@
+"""Auth API: register, login, refresh, logout with revocation, me, role changes, rate limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import assert_problem
+
+
+def register(client, email="new@example.test", password="password123", name="New Person", **extra):
+    return client.post("/api/auth/register", json={"email": email, "password": password, "name": name, **extra})
+
+
+def test_register_creates_customer_and_returns_tokens(client):
+    # when
+    response = register(client, email="New@Example.test")
+    # then
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["user"]["email"] == "new@example.test"
+    assert body["user"]["role"] == "customer"
+    assert body["user"]["interests"] == []
+    assert {"id", "name", "created_at"} <= body["user"].keys()
+    assert "password" not in body["user"] and "password_hash" not in body["user"]
+    me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200 and me.get_json()["id"] == body["user"]["id"]
+
+
+def test_register_refuses_a_chosen_role(client):
+    response = register(client, role="admin")
+    body = assert_problem(response, 422, "validation_error")
+    assert "role" in body["errors"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"email": "not-an-email", "password": "password123", "name": "X"}, "email"),
+        ({"email": "a@example.test", "password": "short", "name": "X"}, "password"),
+        ({"email": "a@example.test", "password": "password123", "name": ""}, "name"),
+        ({"email": "a@example.test", "password": "password123"}, "name"),
+        ({"email": 12, "password": "password123", "name": "X"}, "email"),
+    ],
+)
+def test_register_validates_fields(client, payload, field):
+    body = assert_problem(client.post("/api/auth/register", json=payload), 422, "validation_error")
+    assert field in body["errors"]
+
+
+def test_register_duplicate_email_is_409(client):
+    register(client)
+    assert_problem(register(client, email="NEW@example.test"), 409, "duplicate_email")
+
+
+def test_login_returns_tokens_for_right_password(client, make_user):
+    make_user("staff", email="sam@example.test", password="correct-horse")
+    response = client.post("/api/auth/login", json={"email": "sam@example.test", "password": "correct-horse"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["user"]["role"] == "staff"
+    assert body["access_token"] and body["refresh_token"]
+
+
+@pytest.mark.parametrize(
+    ("email", "password"), [("sam@example.test", "wrong-password"), ("nobody@example.test", "correct-horse")]
+)
+def test_login_with_wrong_credentials_is_401(client, make_user, email, password):
+    make_user(email="sam@example.test", password="correct-horse")
+    assert_problem(client.post("/api/auth/login", json={"email": email, "password": password}), 401, "invalid_credentials")
+
+
+def test_refresh_gives_a_new_access_token_and_refuses_access_tokens(client):
+    tokens = register(client).get_json()
+    refreshed = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    assert refreshed.status_code == 200
+    new_access = refreshed.get_json()["access_token"]
+    assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {new_access}"}).status_code == 200
+    # an access token is not a refresh token, nor the other way round
+    assert_problem(client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {new_access}"}), 401)
+    assert_problem(client.get("/api/auth/me", headers={"Authorization": f"Bearer {tokens['refresh_token']}"}), 401)
+
+
+def test_logout_revokes_access_and_refresh_tokens(client, app, redis_client):
+    tokens = register(client).get_json()
+    access = {"Authorization": f"Bearer {tokens['access_token']}"}
+    # when
+    response = client.post("/api/auth/logout", headers=access, json={"refresh_token": tokens["refresh_token"]})
+    # then
+    assert response.status_code == 204
+    assert_problem(client.get("/api/auth/me", headers=access), 401, "token_revoked")
+    refresh = {"Authorization": f"Bearer {tokens['refresh_token']}"}
+    assert_problem(client.post("/api/auth/refresh", headers=refresh), 401, "token_revoked")
+    # the blocklist lives in Redis, so a new web process (a new app) still refuses the token
+    from config import TestingConfig
+    from novacart import create_app
+
+    other = create_app(TestingConfig)
+    with other.app_context():
+        assert_problem(other.test_client().get("/api/auth/me", headers=access), 401, "token_revoked")
+    assert any(key.startswith(b"novacart:jwt:revoked:") for key in redis_client.keys())
+
+
+def test_logout_without_body_revokes_only_the_access_token(client):
+    tokens = register(client).get_json()
+    response = client.post("/api/auth/logout", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert response.status_code == 204
+    refresh = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    assert refresh.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer", "Bearer garbage", "Basic abc", "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0."],
+)
+def test_me_refuses_missing_and_bad_tokens(client, header):
+    headers = {"Authorization": header} if header else {}
+    assert_problem(client.get("/api/auth/me", headers=headers), 401)
+
+
+def test_me_refuses_expired_and_foreign_tokens(client, app, customer):
+    import datetime as dt
+
+    import jwt as pyjwt
+    from flask_jwt_extended import create_access_token
+
+    user_id, _ = customer
+    expired = create_access_token(identity=str(user_id), expires_delta=dt.timedelta(seconds=-5))
+    assert_problem(client.get("/api/auth/me", headers={"Authorization": f"Bearer {expired}"}), 401, "token_expired")
+    forged = pyjwt.encode(
+        {"sub": str(user_id), "type": "access", "jti": "x", "exp": 9999999999, "fresh": False},
+        "another-secret-key-of-enough-length!",
+        algorithm="HS256",
+    )
+    assert_problem(client.get("/api/auth/me", headers={"Authorization": f"Bearer {forged}"}), 401, "invalid_token")
+
+
+def test_admin_changes_a_role_and_others_cannot(client, admin, staff, customer):
+    admin_id, admin_headers = admin
+    customer_id, customer_headers = customer
+    _, staff_headers = staff
+    # when an admin promotes the customer
+    response = client.patch(f"/api/users/{customer_id}", json={"role": "staff"}, headers=admin_headers)
+    # then
+    assert response.status_code == 200 and response.get_json()["role"] == "staff"
+    assert_problem(client.patch(f"/api/users/{customer_id}", json={"role": "admin"}, headers=staff_headers), 403)
+    assert_problem(client.patch(f"/api/users/{admin_id}", json={"role": "admin"}, headers=customer_headers), 403)
+    assert_problem(client.patch("/api/users/999999", json={"role": "staff"}, headers=admin_headers), 404)
+    assert_problem(client.patch(f"/api/users/{customer_id}", json={"role": "king"}, headers=admin_headers), 422)
+    assert_problem(client.patch(f"/api/users/{admin_id}", json={"role": "customer"}, headers=admin_headers), 409)
+    assert_problem(client.patch(f"/api/users/{customer_id}", json={"role": "staff"}), 401)
+
+
+def test_login_is_rate_limited_per_client(app, client, make_user):
+    make_user(email="victim@example.test", password="the-real-password")
+    app.config["AUTH_RATE_LIMIT"] = "3/minute"
+    try:
+        attacker = app.test_client()
+        attacker.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+        codes = [
+            attacker.post("/api/auth/login", json={"email": "victim@example.test", "password": f"guess-{i}"}).status_code
+            for i in range(4)
+        ]
+        assert codes == [401, 401, 401, 429]
+        limited = attacker.post("/api/auth/login", json={"email": "victim@example.test", "password": "the-real-password"})
+        body = assert_problem(limited, 429, "rate_limited")
+        assert "access_token" not in body
+        assert int(limited.headers["Retry-After"]) > 0
+        # the real user, from another client, still gets in
+        user_client = app.test_client()
+        user_client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+        ok = user_client.post("/api/auth/login", json={"email": "victim@example.test", "password": "the-real-password"})
+        assert ok.status_code == 200
+    finally:
+        app.config["AUTH_RATE_LIMIT"] = "10/minute"
+
+
+def test_register_is_rate_limited(app):
+    app.config["AUTH_RATE_LIMIT"] = "2/minute"
+    try:
+        c = app.test_client()
+        c.environ_base["REMOTE_ADDR"] = "203.0.113.10"
+        codes = [register(c, email=f"u{i}@example.test").status_code for i in range(3)]
+        assert codes == [201, 201, 429]
+    finally:
+        app.config["AUTH_RATE_LIMIT"] = "10/minute"

@@ -1,0 +1,152 @@
+"""Fixtures: the app on a real database (SQLite file, or PostgreSQL via TEST_DATABASE_URL) and a real Redis."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis as redis_lib
+
+_redis_proc: subprocess.Popen | None = None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ensure_redis() -> str:
+    """TEST_REDIS_URL, or a private redis-server for this run (so plain `pytest` works too)."""
+    global _redis_proc
+    if url := os.environ.get("TEST_REDIS_URL"):
+        return url
+    if not shutil.which("redis-server"):
+        pytest.exit("redis-server is not installed: run `make setup` or set TEST_REDIS_URL", returncode=2)
+    port = _free_port()
+    _redis_proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/15"
+    client = redis_lib.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            client.ping()
+            break
+        except redis_lib.ConnectionError:
+            time.sleep(0.05)
+    os.environ["TEST_REDIS_URL"] = url
+    return url
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("NOVACART_CONFIG", "testing")
+    _ensure_redis()
+    if not os.environ.get("TEST_DATABASE_URL"):
+        # A file, not :memory:, so concurrent tests get separate connections to one database.
+        os.environ["TEST_DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='novacart-test-')}/test.db"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _redis_proc is not None:
+        _redis_proc.terminate()
+
+
+@pytest.fixture(scope="session")
+def app():
+    from config import TestingConfig
+    from novacart import create_app
+    from novacart.extensions import db
+
+    app = create_app(TestingConfig)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.drop_all()
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(app, redis_client) -> Iterator[None]:
+    from novacart.extensions import db
+
+    yield
+    db.session.rollback()
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+    redis_client.flushdb()
+
+
+@pytest.fixture(scope="session")
+def redis_client() -> redis_lib.Redis:
+    return redis_lib.Redis.from_url(os.environ["TEST_REDIS_URL"])
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user and return (user_id, auth headers)."""
+    from novacart.auth import services
+    from novacart.auth.models import Role
+
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "customer", email: str | None = None, password: str = "password123", name: str = "Test User"):
+        email = email or f"{role}{next(counter)}@example.test"
+        user = services.create_user(email, password, name, Role(role))
+        tokens = services.issue_tokens(user)
+        return user.id, {"Authorization": f"Bearer {tokens.access_token}"}
+
+    return make
+
+
+@pytest.fixture
+def customer(make_user):
+    return make_user("customer")
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user("staff")
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user("admin")
+
+
+@pytest.fixture
+def make_product(app):
+    from novacart.inventory import services
+
+    counter = iter(range(1, 10_000))
+
+    def make(stock: int = 10, price_cents: int = 500, threshold: int = 2, **extra):
+        n = next(counter)
+        data = {
+            "sku": extra.pop("sku", f"SKU-{n}"),
+            "name": extra.pop("name", f"Product {n}"),
+            "category": extra.pop("category", "paper"),
+            "price_cents": price_cents,
+            "stock": stock,
+            "low_stock_threshold": threshold,
+            **extra,
+        }
+        return services.create_product(None, data).id
+
+    return make
