@@ -1,0 +1,13 @@
+/** Route guard: signed-out visitors go to the login page, which brings them back here afterwards. */
+import { Navigate, useLocation } from "react-router";
+import { loginPath, useAuth } from "./AuthContext.jsx";
+
+export function RequireAuth({ children }) {
+  const { user } = useAuth();
+  const location = useLocation();
+  if (!user) {
+    const next = `${location.pathname}${location.search}${location.hash}`;
+    return <Navigate to={loginPath(next)} replace state={{ from: next }} />;
+  }
+  return children;
+}

@@ -1,0 +1,41 @@
+/** Error display for API failures: one sentence per error, a live countdown for 429, field messages. */
+import { useMemo } from "react";
+import { ApiError, describeError, fieldMessages } from "../api/problem.js";
+import { useCountdown } from "../hooks/useNow.js";
+
+export function ErrorMessage({ error, className = "" }) {
+  // The deadline is fixed when the error arrives, so the countdown survives re-renders.
+  const until = useMemo(() => (error instanceof ApiError && error.retryAfter != null ? Date.now() + error.retryAfter * 1000 : null), [error]);
+  const secondsLeft = useCountdown(until);
+  if (!error) return null;
+  let text = describeError(error);
+  if (until) text = secondsLeft > 0 ? `Too many attempts. Try again in ${secondsLeft} s.` : "You can try again now.";
+  const code = error instanceof ApiError ? error.code : "error";
+  return (
+    <div className={`alert alert--error ${className}`} role="alert" data-code={code}>
+      {error.code === "insufficient_stock" && <strong className="alert__title">Not enough stock. </strong>}
+      {error.code === "insufficient_stock" ? text.replace(/^Not enough stock: /, "") : text}
+    </div>
+  );
+}
+
+/** Messages for `name` under its field; give the input `aria-describedby={fieldErrorId(name)}`. */
+export function FieldError({ error, name, id }) {
+  const messages = fieldMessages(error, name);
+  if (!messages.length) return null;
+  return (
+    <p className="field__error" id={id ?? fieldErrorId(name)}>
+      {messages.join(" ")}
+    </p>
+  );
+}
+
+export function fieldErrorId(name) {
+  return `error-${name.replace(/[^a-zA-Z0-9_-]/g, "-")}`;
+}
+
+/** Props for an input whose field may have errors: aria-invalid and aria-describedby. */
+export function fieldProps(error, name) {
+  const invalid = fieldMessages(error, name).length > 0;
+  return invalid ? { "aria-invalid": true, "aria-describedby": fieldErrorId(name) } : {};
+}

@@ -1,0 +1,34 @@
+/** The bell button: accessible name "Notifications, N unread", and a badge capped at "99+". */
+import { forwardRef } from "react";
+import { BellIcon } from "./icons.jsx";
+
+export function formatBadge(count) {
+  return count > 99 ? "99+" : String(count);
+}
+
+export function bellLabel(count) {
+  return count > 0 ? `Notifications, ${count} unread` : "Notifications";
+}
+
+export const NotificationBell = forwardRef(function NotificationBell({ count = 0, expanded = false, onClick, controls = "notification-panel" }, ref) {
+  return (
+    <button
+      ref={ref}
+      type="button"
+      className="bell"
+      aria-label={bellLabel(count)}
+      aria-expanded={expanded}
+      aria-controls={controls}
+      aria-haspopup="dialog"
+      onClick={onClick}
+    >
+      <BellIcon />
+      {count > 0 && (
+        // The count is in the button's name already; the badge is for the eyes.
+        <span className="bell__badge" data-testid="unread-badge" aria-hidden="true">
+          {formatBadge(count)}
+        </span>
+      )}
+    </button>
+  );
+});

@@ -1,0 +1,51 @@
+/** The notification endpoints of CONTRACT.md, as plain functions over the API client. */
+import { api } from "../api/client.js";
+
+export const PAGE_SIZE = 20;
+
+export function listNotifications({ cursor, unreadOnly = false, limit = PAGE_SIZE, signal } = {}) {
+  return api("/api/notifications", { params: { limit, cursor, unread_only: unreadOnly ? "true" : undefined }, signal });
+}
+
+export function fetchUnreadCount() {
+  return api("/api/notifications/unread-count");
+}
+
+export function markNotificationRead(id) {
+  return api(`/api/notifications/${id}/read`, { method: "PATCH" });
+}
+
+export function markAllNotificationsRead() {
+  return api("/api/notifications/mark-all-read", { method: "PATCH" });
+}
+
+export function deleteNotification(id) {
+  return api(`/api/notifications/${id}`, { method: "DELETE" });
+}
+
+export function fetchPreferences() {
+  return api("/api/notifications/preferences");
+}
+
+export function savePreferences(preferences) {
+  return api("/api/notifications/preferences", { method: "PUT", body: preferences });
+}
+
+/** Where a notification leads: its order, else its product, else nowhere. */
+export function notificationTarget(notification) {
+  const data = notification?.data ?? {};
+  if (data.order_id != null) return `/orders/${data.order_id}`;
+  if (data.product_id != null) return `/products/${data.product_id}`;
+  return null;
+}
+
+export const NOTIFICATION_TYPES = ["order_status", "payment_received", "back_in_stock", "promotion", "new_review", "low_stock"];
+
+export const TYPE_LABELS = {
+  order_status: "Order updates",
+  payment_received: "Payments received",
+  back_in_stock: "Back in stock",
+  promotion: "Promotions",
+  new_review: "New reviews",
+  low_stock: "Low stock",
+};

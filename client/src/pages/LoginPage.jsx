@@ -1,0 +1,82 @@
+/** Log in, then go back to where the visitor was headed (`?next=`), e.g. after a lapsed session. */
+import { useEffect, useRef, useState } from "react";
+import { Link, Navigate, useLocation, useNavigate, useSearchParams } from "react-router";
+import { withDetail } from "../api/problem.js";
+import { safeNext, useAuth } from "../auth/AuthContext.jsx";
+import { ErrorMessage, FieldError, fieldProps } from "../components/ErrorMessage.jsx";
+import { useMutation } from "../hooks/useApiQuery.js";
+
+export function LoginPage() {
+  const { user, login } = useAuth();
+  const [params] = useSearchParams();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const next = safeNext(params.get("next") ?? location.state?.from);
+  const expired = params.get("reason") === "expired";
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const { mutate, isPending, error } = useMutation(() => login(email.trim(), password));
+  const justLoggedIn = useRef(false);
+
+  useEffect(() => {
+    document.title = "Log in · NovaCart";
+  }, []);
+
+  if (user && !justLoggedIn.current) return <Navigate to={next} replace />;
+
+  const submit = async (event) => {
+    event.preventDefault();
+    justLoggedIn.current = true;
+    const ok = await mutate();
+    if (ok) navigate(next, { replace: true });
+    else justLoggedIn.current = false;
+  };
+
+  return (
+    <section className="auth-page" aria-labelledby="login-title">
+      <h1 id="login-title">
+        Log in
+      </h1>
+      {expired && (
+        <p className="alert alert--info" role="status">
+          Your session has expired. Please log in again.
+        </p>
+      )}
+      <form className="form" onSubmit={submit} noValidate>
+        <div className="field">
+          <label htmlFor="login-email">Email</label>
+          <input
+            id="login-email"
+            type="email"
+            autoComplete="username"
+            required
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            {...fieldProps(error, "email")}
+          />
+          <FieldError error={error} name="email" />
+        </div>
+        <div className="field">
+          <label htmlFor="login-password">Password</label>
+          <input
+            id="login-password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            {...fieldProps(error, "password")}
+          />
+          <FieldError error={error} name="password" />
+        </div>
+        <ErrorMessage error={error?.status === 401 ? withDetail(error, "Wrong email or password.") : error} />
+        <button type="submit" className="button" disabled={isPending}>
+          {isPending ? "Logging in…" : "Log in"}
+        </button>
+      </form>
+      <p>
+        New here? <Link to={next !== "/" ? `/signup?next=${encodeURIComponent(next)}` : "/signup"}>Create an account</Link>
+      </p>
+    </section>
+  );
+}

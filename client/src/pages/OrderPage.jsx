@@ -1,0 +1,222 @@
+/**
+ * One order: items, total, address, and a status timeline that moves live. The page joins the order's
+ * room and reloads the order on `orderUpdate` (or an order_status notification, which also arrives
+ * through the polling fallback); without a live socket it re-reads the order every few seconds.
+ */
+import { useCallback, useEffect, useState } from "react";
+import { Link, useParams } from "react-router";
+import { api } from "../api/client.js";
+import { ErrorMessage } from "../components/ErrorMessage.jsx";
+import { Money } from "../components/Money.jsx";
+import { useApiQuery, useMutation } from "../hooks/useApiQuery.js";
+import { useNotificationCenter, useRealtimeEvents } from "../notifications/NotificationsContext.jsx";
+
+const FINAL = new Set(["delivered", "cancelled"]);
+const STATUS_TEXT = {
+  pending: "Order placed, awaiting payment",
+  paid: "Payment received",
+  preparing: "Being prepared",
+  shipped: "Shipped",
+  delivered: "Delivered",
+  cancelled: "Cancelled",
+};
+
+/** The history oldest first, starting with "pending" even if the server recorded only later moves. */
+export function timelineSteps(order) {
+  const history = [...(order?.history ?? [])].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  if (!history.length || history[0].status !== "pending") history.unshift({ status: "pending", at: order?.created_at, by: null, note: null });
+  if (order && history[history.length - 1].status !== order.status) history.push({ status: order.status, at: order.updated_at, by: null, note: null });
+  return history;
+}
+
+export function OrderPage({ pollWhileOfflineMs = 5000 }) {
+  const { id } = useParams();
+  const orderId = Number(id);
+  const { data: order, error, isLoading, refetch } = useApiQuery(`/api/orders/${orderId}`);
+  const { joinRoom, status: connection, enabled } = useNotificationCenter();
+  const pay = useMutation(() => api(`/api/orders/${orderId}/pay`, { method: "POST" }));
+  const cancel = useMutation(() => api(`/api/orders/${orderId}/cancel`, { method: "POST" }));
+  const [confirmCancel, setConfirmCancel] = useState(false);
+
+  useEffect(() => {
+    document.title = `Order #${orderId} · NovaCart`;
+  }, [orderId]);
+
+  useEffect(() => joinRoom(`order:${orderId}`), [joinRoom, orderId]);
+
+  useRealtimeEvents(
+    useCallback(
+      (event) => {
+        if (event.type === "orderUpdate" && Number(event.payload?.order_id) === orderId) refetch();
+        else if (event.type === "notification" && Number(event.payload?.data?.order_id) === orderId) refetch();
+        else if (event.type === "connect") refetch(); // catch up on moves made while disconnected
+      },
+      [orderId, refetch],
+    ),
+  );
+
+  const live = connection === "connected";
+  const settled = order && FINAL.has(order.status);
+  useEffect(() => {
+    if (!enabled || live || settled || !pollWhileOfflineMs) return undefined;
+    const timer = setInterval(() => refetch(), pollWhileOfflineMs);
+    return () => clearInterval(timer);
+  }, [enabled, live, settled, refetch, pollWhileOfflineMs]);
+
+  if (isLoading) return <p className="muted">Loading order…</p>;
+  if (error && !order) {
+    return (
+      <section>
+        <h1>Order #{orderId}</h1>
+        <ErrorMessage error={error} />
+        <p>
+          <Link to="/orders">Back to my orders</Link>
+        </p>
+      </section>
+    );
+  }
+  if (!order) return null;
+
+  const steps = timelineSteps(order);
+  const payment = pay.data && typeof pay.data === "object" ? pay.data : null;
+  const paymentUrl = payment && (payment.checkout_url || payment.redirect_url || payment.payment_url || payment.url);
+
+  return (
+    <article className="order-page" aria-labelledby="order-title">
+      <p>
+        <Link to="/orders">← My orders</Link>
+      </p>
+      <h1 id="order-title">Order #{order.id}</h1>
+      <p>
+        Status:{" "}
+        <span className={`status-pill status-pill--${order.status}`} data-testid="order-status">
+          {order.status}
+        </span>
+      </p>
+
+      {order.status === "pending" && (
+        <div className="order-actions">
+          <button type="button" className="button" onClick={async () => (await pay.mutate()) && refetch()} disabled={pay.isPending}>
+            {pay.isPending ? "Starting payment…" : "Pay now"}
+          </button>
+          {payment && (
+            <p className="alert alert--info" role="status">
+              Payment started{payment.payment_id ? ` (reference ${payment.payment_id})` : ""}. This page updates as soon as it is confirmed.
+              {paymentUrl && (
+                <>
+                  {" "}
+                  <a href={paymentUrl}>Continue to payment</a>
+                </>
+              )}
+            </p>
+          )}
+          <ErrorMessage error={pay.error} />
+        </div>
+      )}
+
+      <section aria-labelledby="timeline-title">
+        <h2 id="timeline-title">Progress</h2>
+        <ol className="timeline" data-testid="order-timeline">
+          {steps.map((step, index) => {
+            const current = index === steps.length - 1;
+            return (
+              <li
+                key={`${step.status}-${step.at}-${index}`}
+                className={`timeline__step timeline__step--${step.status}${current ? " timeline__step--current" : ""}`}
+                data-status={step.status}
+                aria-current={current ? "step" : undefined}
+              >
+                <span className="timeline__status">{step.status}</span>
+                <span className="timeline__text">{STATUS_TEXT[step.status] ?? ""}</span>
+                {step.at && (
+                  <time className="timeline__time" dateTime={step.at}>
+                    {new Date(step.at).toLocaleString()}
+                  </time>
+                )}
+                {step.note && <span className="timeline__note">{step.note}</span>}
+              </li>
+            );
+          })}
+        </ol>
+        {!live && enabled && !settled && <p className="muted small">Live updates are paused; this page re-checks every few seconds.</p>}
+      </section>
+
+      {order.tracking_number && (
+        <p className="tracking">
+          Tracking number: <strong data-testid="tracking-number">{order.tracking_number}</strong>
+        </p>
+      )}
+
+      <section aria-labelledby="items-title">
+        <h2 id="items-title">Items</h2>
+        <table className="cart-table">
+          <thead>
+            <tr>
+              <th scope="col">Product</th>
+              <th scope="col">Quantity</th>
+              <th scope="col">Price</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(order.items ?? []).map((item) => (
+              <tr key={item.product_id}>
+                <th scope="row">
+                  <Link to={`/products/${item.product_id}`}>{item.name}</Link>
+                </th>
+                <td data-label="Quantity">{item.quantity}</td>
+                <td data-label="Price">
+                  <Money cents={item.unit_price_cents * item.quantity} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr>
+              <th scope="row" colSpan={2}>
+                Total
+              </th>
+              <td>
+                <strong>
+                  <Money cents={order.total_cents} />
+                </strong>
+              </td>
+            </tr>
+          </tfoot>
+        </table>
+        <h3>Shipping address</h3>
+        <p className="address">{order.shipping_address}</p>
+      </section>
+
+      {(order.status === "pending" || order.status === "paid") && (
+        <div className="order-actions">
+          {confirmCancel ? (
+            <>
+              <span>Cancel this order?</span>
+              <button
+                type="button"
+                className="button button--danger"
+                disabled={cancel.isPending}
+                onClick={async () => {
+                  if (await cancel.mutate()) {
+                    setConfirmCancel(false);
+                    refetch();
+                  }
+                }}
+              >
+                Yes, cancel order
+              </button>
+              <button type="button" className="button button--ghost" onClick={() => setConfirmCancel(false)}>
+                Keep order
+              </button>
+            </>
+          ) : (
+            <button type="button" className="button button--ghost" onClick={() => setConfirmCancel(true)}>
+              Cancel order
+            </button>
+          )}
+          <ErrorMessage error={cancel.error} />
+        </div>
+      )}
+    </article>
+  );
+}

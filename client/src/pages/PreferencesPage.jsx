@@ -1,0 +1,198 @@
+/**
+ * Notification preferences: a switch per type (order updates are transactional and always on) and the
+ * interests that decide which promotions arrive.
+ */
+import { useEffect, useState } from "react";
+import { useAuth } from "../auth/AuthContext.jsx";
+import { ErrorMessage, FieldError } from "../components/ErrorMessage.jsx";
+import { useApiQuery, useMutation } from "../hooks/useApiQuery.js";
+import { NOTIFICATION_TYPES, savePreferences, TYPE_LABELS } from "../notifications/api.js";
+
+const ALWAYS_ON = "order_status";
+const CUSTOMER_TYPES = ["order_status", "back_in_stock", "promotion"];
+const SUGGESTED = ["paper", "ink", "pens", "furniture", "organisation", "printers"];
+
+const HELP = {
+  order_status: "Payment, preparation, shipping and delivery of your orders. Always on.",
+  payment_received: "Confirmed payments (for shop staff).",
+  back_in_stock: "Products you asked us to watch are available again.",
+  promotion: "Offers matching your interests.",
+  new_review: "New product reviews (for shop staff).",
+  low_stock: "Stock running low (for shop staff).",
+};
+
+export function PreferencesPage() {
+  const { user } = useAuth();
+  const { data, error, isLoading, refetch } = useApiQuery("/api/notifications/preferences");
+  const [types, setTypes] = useState({});
+  const [interests, setInterests] = useState([]);
+  const [draft, setDraft] = useState("");
+  const [saved, setSaved] = useState(false);
+  const save = useMutation((body) => savePreferences(body));
+
+  useEffect(() => {
+    document.title = "Preferences · NovaCart";
+  }, []);
+  useEffect(() => {
+    if (!data) return;
+    setTypes(data.types ?? {});
+    setInterests(data.interests ?? []);
+  }, [data]);
+
+  // Customers only ever get these three; staff and admins also see the operational types.
+  const shownTypes = NOTIFICATION_TYPES.filter((t) => CUSTOMER_TYPES.includes(t) || (user?.role && user.role !== "customer"));
+
+  const addInterest = (value) => {
+    const tag = value.trim().toLowerCase();
+    if (!tag || interests.includes(tag)) return;
+    setInterests((list) => [...list, tag]);
+    setSaved(false);
+  };
+
+  const submit = async (event) => {
+    event.preventDefault();
+    setSaved(false);
+    const tag = draft.trim().toLowerCase();
+    const nextInterests = tag && !interests.includes(tag) ? [...interests, tag] : interests;
+    setInterests(nextInterests);
+    setDraft("");
+    // order_status cannot be changed, so it is never sent.
+    const body = {
+      types: Object.fromEntries(shownTypes.filter((t) => t !== ALWAYS_ON).map((t) => [t, types[t] !== false])),
+      interests: nextInterests,
+    };
+    const result = await save.mutate(body);
+    if (result) {
+      setSaved(true);
+      if (typeof result === "object") {
+        setTypes((current) => ({ ...current, ...(result.types ?? {}) }));
+        setInterests(result.interests ?? nextInterests);
+      }
+    }
+  };
+
+  if (isLoading) return <p className="muted">Loading preferences…</p>;
+  if (error && !data) {
+    return (
+      <section>
+        <h1>Notification preferences</h1>
+        <ErrorMessage error={error} />
+        <button type="button" className="link-button" onClick={() => refetch()}>
+          Try again
+        </button>
+      </section>
+    );
+  }
+
+  return (
+    <section aria-labelledby="prefs-title" className="prefs">
+      <h1 id="prefs-title">Notification preferences</h1>
+      <form onSubmit={submit} className="form form--wide">
+        <fieldset className="prefs__types">
+          <legend>What to notify me about</legend>
+          {shownTypes.map((type) => {
+            const locked = type === ALWAYS_ON;
+            const on = locked || types[type] !== false;
+            return (
+              <div className="switch-row" key={type}>
+                <input
+                  type="checkbox"
+                  role="switch"
+                  id={`pref-${type}`}
+                  className="switch"
+                  checked={on}
+                  disabled={locked}
+                  aria-checked={on}
+                  aria-describedby={`pref-${type}-help`}
+                  onChange={(e) => {
+                    setTypes((t) => ({ ...t, [type]: e.target.checked }));
+                    setSaved(false);
+                  }}
+                />
+                <label htmlFor={`pref-${type}`}>{TYPE_LABELS[type] ?? type}</label>
+                <p className="field__hint" id={`pref-${type}-help`}>
+                  {HELP[type] ?? ""}
+                </p>
+                <FieldError error={save.error} name={`types.${type}`} />
+              </div>
+            );
+          })}
+        </fieldset>
+
+        <fieldset className="prefs__interests">
+          <legend>Interests</legend>
+          <p className="field__hint">Promotions are sent for the topics you pick (all topics when the list is empty).</p>
+          <ul className="tags" aria-label="Your interests">
+            {interests.length === 0 && <li className="muted">No interests yet.</li>}
+            {interests.map((tag) => (
+              <li key={tag} className="tag">
+                {tag}
+                <button
+                  type="button"
+                  className="tag__remove"
+                  aria-label={`Remove interest ${tag}`}
+                  onClick={() => {
+                    setInterests((list) => list.filter((t) => t !== tag));
+                    setSaved(false);
+                  }}
+                >
+                  ×
+                </button>
+              </li>
+            ))}
+          </ul>
+          <div className="field field--inline">
+            <label htmlFor="interest-input">Add interest</label>
+            <input
+              id="interest-input"
+              value={draft}
+              list="interest-suggestions"
+              onChange={(e) => setDraft(e.target.value)}
+              onKeyDown={(e) => {
+                if (e.key === "Enter" || e.key === ",") {
+                  e.preventDefault();
+                  addInterest(draft);
+                  setDraft("");
+                }
+              }}
+            />
+            <datalist id="interest-suggestions">
+              {SUGGESTED.filter((s) => !interests.includes(s)).map((s) => (
+                <option key={s} value={s} />
+              ))}
+            </datalist>
+            <button
+              type="button"
+              className="button button--secondary"
+              onClick={() => {
+                addInterest(draft);
+                setDraft("");
+              }}
+            >
+              Add
+            </button>
+          </div>
+          <p className="suggestions">
+            Suggestions:{" "}
+            {SUGGESTED.filter((s) => !interests.includes(s)).map((s) => (
+              <button key={s} type="button" className="chip" onClick={() => addInterest(s)} aria-label={`Add interest ${s}`}>
+                + {s}
+              </button>
+            ))}
+          </p>
+          <FieldError error={save.error} name="interests" />
+        </fieldset>
+
+        <ErrorMessage error={save.error} />
+        {saved && (
+          <p className="alert alert--success" role="status">
+            Preferences saved.
+          </p>
+        )}
+        <button type="submit" className="button" disabled={save.isPending}>
+          {save.isPending ? "Saving…" : "Save preferences"}
+        </button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,236 @@
+/**
+ * One product: details, stock, add to cart; "Notify me when back in stock" (and leaving that list)
+ * when it is sold out; a review form. A notification about this product reloads it.
+ */
+import { useCallback, useEffect, useState } from "react";
+import { Link, useLocation, useNavigate, useParams } from "react-router";
+import { api } from "../api/client.js";
+import { loginPath, useAuth } from "../auth/AuthContext.jsx";
+import { useCart } from "../cart/CartContext.jsx";
+import { ErrorMessage, FieldError, fieldProps } from "../components/ErrorMessage.jsx";
+import { Money } from "../components/Money.jsx";
+import { useMutation } from "../hooks/useApiQuery.js";
+import { stockLabel, useProduct } from "../hooks/useProducts.js";
+import { useRealtimeEvents } from "../notifications/NotificationsContext.jsx";
+
+export function ProductPage() {
+  const { id } = useParams();
+  const productId = Number(id);
+  const { data: product, error, isLoading, refetch } = useProduct(productId);
+  const { user } = useAuth();
+  const { add } = useCart();
+  const [quantity, setQuantity] = useState(1);
+  const [added, setAdded] = useState(false);
+
+  useEffect(() => {
+    if (product) document.title = `${product.name} · NovaCart`;
+  }, [product]);
+
+  useRealtimeEvents(
+    useCallback(
+      (event) => {
+        if (event.type === "notification" && Number(event.payload?.data?.product_id) === productId) refetch();
+      },
+      [productId, refetch],
+    ),
+  );
+
+  if (isLoading) return <p className="muted">Loading product…</p>;
+  if (error) return <ErrorMessage error={error} />;
+  if (!product) return null;
+
+  const inStock = product.stock > 0;
+  return (
+    <article className="product-page" aria-labelledby="product-title">
+      <p>
+        <Link to={`/?category=${encodeURIComponent(product.category ?? "")}`}>← {product.category || "All products"}</Link>
+      </p>
+      <h1 id="product-title">{product.name}</h1>
+      <p className="muted">SKU {product.sku}</p>
+      <p className="product-page__price">
+        <Money cents={product.price_cents} />
+      </p>
+      <p className={`stock ${inStock ? "stock--in" : "stock--out"}`} data-testid="stock">
+        {stockLabel(product)}
+      </p>
+      {product.description && <p className="product-page__description">{product.description}</p>}
+
+      {inStock ? (
+        <form
+          className="add-to-cart"
+          onSubmit={(event) => {
+            event.preventDefault();
+            add(product, quantity);
+            setAdded(true);
+          }}
+        >
+          <div className="field field--inline">
+            <label htmlFor="product-qty">Quantity</label>
+            <input
+              id="product-qty"
+              type="number"
+              min={1}
+              max={product.stock}
+              value={quantity}
+              onChange={(e) => setQuantity(Math.max(1, Math.floor(Number(e.target.value) || 1)))}
+            />
+          </div>
+          <button type="submit" className="button">
+            Add to cart
+          </button>
+          {added && (
+            <p className="alert alert--success" role="status">
+              Added to your cart. <Link to="/cart">View cart</Link>
+            </p>
+          )}
+        </form>
+      ) : (
+        <Waitlist productId={productId} user={user} />
+      )}
+
+      <ReviewForm productId={productId} user={user} />
+    </article>
+  );
+}
+
+const waitlistKey = (userId) => `novacart.waitlist.${userId}`;
+
+function readWaitlist(userId) {
+  try {
+    return new Set(JSON.parse(window.localStorage.getItem(waitlistKey(userId)) || "[]"));
+  } catch {
+    return new Set();
+  }
+}
+
+function writeWaitlist(userId, ids) {
+  try {
+    window.localStorage.setItem(waitlistKey(userId), JSON.stringify([...ids]));
+  } catch {
+    // Without storage the page just forgets the choice on reload; the server still has it.
+  }
+}
+
+/** Join or leave the back-in-stock list. The API has no "am I on it?" read, so this browser remembers. */
+function Waitlist({ productId, user }) {
+  const navigate = useNavigate();
+  const location = useLocation();
+  const [joined, setJoined] = useState(() => (user ? readWaitlist(user.id).has(productId) : false));
+  const join = useMutation(() => api(`/api/products/${productId}/waitlist`, { method: "POST" }));
+  const leave = useMutation(() => api(`/api/products/${productId}/waitlist`, { method: "DELETE" }));
+
+  useEffect(() => {
+    setJoined(user ? readWaitlist(user.id).has(productId) : false);
+  }, [user, productId]);
+
+  const remember = (value) => {
+    const ids = readWaitlist(user.id);
+    if (value) ids.add(productId);
+    else ids.delete(productId);
+    writeWaitlist(user.id, ids);
+    setJoined(value);
+  };
+
+  if (!user) {
+    return (
+      <div className="waitlist">
+        <button type="button" className="button" onClick={() => navigate(loginPath(location.pathname))}>
+          Notify me when back in stock
+        </button>
+        <p className="muted">You will be asked to log in first.</p>
+      </div>
+    );
+  }
+
+  return (
+    <div className="waitlist" data-testid="waitlist">
+      {joined ? (
+        <>
+          <p className="alert alert--success" role="status">
+            You're on the list: we'll notify you when it's back in stock.
+          </p>
+          <button
+            type="button"
+            className="button button--secondary"
+            disabled={leave.isPending}
+            onClick={async () => {
+              if (await leave.mutate()) remember(false);
+            }}
+          >
+            Leave the waitlist
+          </button>
+        </>
+      ) : (
+        <button
+          type="button"
+          className="button"
+          disabled={join.isPending}
+          onClick={async () => {
+            if (await join.mutate()) remember(true);
+          }}
+        >
+          Notify me when back in stock
+        </button>
+      )}
+      <ErrorMessage error={join.error ?? leave.error} />
+    </div>
+  );
+}
+
+function ReviewForm({ productId, user }) {
+  const [rating, setRating] = useState("5");
+  const [body, setBody] = useState("");
+  const [done, setDone] = useState(false);
+  const { mutate, isPending, error } = useMutation(() =>
+    api(`/api/products/${productId}/reviews`, { method: "POST", body: { rating: Number(rating), body: body.trim() } }),
+  );
+
+  return (
+    <section className="review-form" aria-labelledby="review-title">
+      <h2 id="review-title">Write a review</h2>
+      {!user ? (
+        <p>
+          <Link to={loginPath(`/products/${productId}`)}>Log in</Link> to review this product.
+        </p>
+      ) : (
+        <form
+          className="form"
+          onSubmit={async (event) => {
+            event.preventDefault();
+            setDone(false);
+            if (await mutate()) {
+              setDone(true);
+              setBody("");
+            }
+          }}
+        >
+          <div className="field">
+            <label htmlFor="review-rating">Rating</label>
+            <select id="review-rating" value={rating} onChange={(e) => setRating(e.target.value)} {...fieldProps(error, "rating")}>
+              {[5, 4, 3, 2, 1].map((n) => (
+                <option key={n} value={n}>
+                  {`${n} star${n === 1 ? "" : "s"}`}
+                </option>
+              ))}
+            </select>
+            <FieldError error={error} name="rating" />
+          </div>
+          <div className="field">
+            <label htmlFor="review-body">Review</label>
+            <textarea id="review-body" rows={4} value={body} onChange={(e) => setBody(e.target.value)} {...fieldProps(error, "body")} />
+            <FieldError error={error} name="body" />
+          </div>
+          <ErrorMessage error={error} />
+          {done && (
+            <p className="alert alert--success" role="status">
+              Thank you! Your review has been posted.
+            </p>
+          )}
+          <button type="submit" className="button" disabled={isPending}>
+            {isPending ? "Posting…" : "Submit review"}
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}
