@@ -6,6 +6,7 @@ from novacart.pagination import PageArgsSchema, page_schema
 
 MAX_STOCK = 1_000_000
 MAX_PRICE = 100_000_000  # one million in cents
+SKU_PATTERN = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", error="Letters, digits, dot, dash, underscore.")
 
 
 class ProductSchema(Schema):
@@ -35,7 +36,7 @@ class ProductQueryArgsSchema(PageArgsSchema):
 
 
 class ProductCreateSchema(Schema):
-    sku = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"))
+    sku = fields.String(required=True, validate=SKU_PATTERN)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(load_default="", validate=validate.Length(max=5000))
     category = fields.String(required=True, validate=validate.Length(min=1, max=80))
@@ -47,7 +48,7 @@ class ProductCreateSchema(Schema):
 class ProductUpdateSchema(Schema):
     """Partial update; stock changes only through the stock endpoint, which records a reason."""
 
-    sku = ProductCreateSchema._declared_fields["sku"]
+    sku = fields.String(validate=SKU_PATTERN)
     name = fields.String(validate=validate.Length(min=1, max=200))
     description = fields.String(validate=validate.Length(max=5000))
     category = fields.String(validate=validate.Length(min=1, max=80))

@@ -1,0 +1,65 @@
+"""Health, OpenAPI, the client's catch-all, and production's refusal of weak settings."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_healthz_reports_database_and_redis(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "db": "ok", "redis": "ok"}
+
+
+def test_healthz_names_redis_when_it_is_down(app):
+    import redis
+
+    from novacart.kv import redis_client
+
+    healthy = app.extensions["novacart.redis"]
+    app.extensions["novacart.redis"] = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    try:
+        response = app.test_client().get("/healthz")
+        assert response.status_code == 503
+        assert response.get_json() == {"status": "unavailable", "db": "ok", "redis": "unavailable"}
+    finally:
+        app.extensions["novacart.redis"] = healthy
+    assert redis_client is not None
+
+
+def test_openapi_document_and_docs_are_served(client):
+    spec = client.get("/api/openapi.json")
+    assert spec.status_code == 200
+    document = spec.get_json()
+    assert document["openapi"].startswith("3.")
+    for path in ("/api/auth/login", "/api/products", "/api/products/{product_id}/stock", "/api/orders/{order_id}/pay"):
+        assert path in document["paths"], path
+    assert "ProductCreate" in document["components"]["schemas"]
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200 and b"swagger" in docs.data.lower()
+
+
+def test_client_routes_fall_back_to_the_spa_but_api_paths_do_not(client):
+    page = client.get("/orders/12")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert client.get("/api/unknown").mimetype == "application/problem+json"
+
+
+def test_production_refuses_to_start_without_or_with_default_secrets(monkeypatch):
+    from config import DevelopmentConfig, ProductionConfig
+    from novacart import create_app
+
+    class NoSecrets(ProductionConfig):
+        SECRET_KEY = None
+
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(NoSecrets)
+
+    class DevSecrets(ProductionConfig):
+        SECRET_KEY = DevelopmentConfig.SECRET_KEY
+        JWT_SECRET_KEY = "a-long-enough-production-secret"
+        PAYMENT_WEBHOOK_SECRET = "a-long-enough-production-secret"
+        SHIPPING_WEBHOOK_SECRET = "a-long-enough-production-secret"
+
+    with pytest.raises(RuntimeError, match="refusing"):
+        create_app(DevSecrets)
