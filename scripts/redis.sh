@@ -4,6 +4,7 @@
 set -euo pipefail
 port=${1:?port}; dir=${2:?data dir}
 mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
 if redis-cli -p "$port" ping >/dev/null 2>&1; then
   echo "Redis already answers on port $port; using it" >&2
   echo 0; exit 0
