@@ -15,12 +15,12 @@ export function NotificationItem({ notification, now, onActivate, onMarkRead, on
       <button type="button" className="notif-item__main" onClick={() => onActivate(notification)}>
         <NotificationIcon type={type} />
         <span className="notif-item__text">
-          <span className="sr-only">{`${isRead ? "" : "Unread. "}${TYPE_NAMES[type] ?? "Notification"}: `}</span>
           <span className="notif-item__title">{title}</span>
           {message && <span className="notif-item__message">{message}</span>}
           <time className="notif-item__time" dateTime={createdAt} title={absoluteTime(createdAt)}>
             {relativeTime(createdAt, now)}
           </time>
+          <span className="sr-only">{`, ${TYPE_NAMES[type] ?? "notification"}${isRead ? "" : ", unread"}`}</span>
         </span>
       </button>
       <span className="notif-item__actions">
