@@ -45,6 +45,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 15000)
     REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
+    # Every web process and worker emits through this Redis channel, so any of them reaches any socket.
+    SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or REDIS_URL
+    SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "novacart-socketio")
     ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
     PORT = _int("PORT", 5000)
 
@@ -87,6 +90,17 @@ class Config:
         },
     }
 
+    # Notifications
+    NOTIFICATION_RATE_LIMIT = os.environ.get("NOTIFICATION_RATE_LIMIT", "120/minute")
+    PROMOTION_POLL_SECONDS = float(os.environ.get("PROMOTION_POLL_SECONDS", "5"))
+    DELIVERY_SWEEP_SECONDS = float(os.environ.get("DELIVERY_SWEEP_SECONDS", "30"))
+    # An unacknowledged delivery is re-sent after this long, then with doubling gaps.
+    DELIVERY_RESEND_AFTER_SECONDS = float(os.environ.get("DELIVERY_RESEND_AFTER_SECONDS", "60"))
+    FANOUT_BATCH_SIZE = _int("FANOUT_BATCH_SIZE", 1000)
+    CURRENCY_SYMBOL = os.environ.get("CURRENCY_SYMBOL", "$")
+    SOCKET_EVENT_RATE = float(os.environ.get("SOCKET_EVENT_RATE", "20"))  # events per second per socket
+    SOCKET_EVENT_BURST = float(os.environ.get("SOCKET_EVENT_BURST", "60"))
+
     CLIENT_DIST = os.environ.get("CLIENT_DIST", str(BASE_DIR / "client" / "dist"))
     OUTBOX_SWEEP_SECONDS = float(os.environ.get("OUTBOX_SWEEP_SECONDS", "30"))
     CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -104,9 +118,17 @@ class Config:
             "broker_transport_options": {"visibility_timeout": 3600},
             "task_always_eager": cls.CELERY_TASK_ALWAYS_EAGER,
             "task_eager_propagates": True,
-            "imports": ["novacart.events.tasks", "novacart.orders.tasks"],
+            "imports": ["novacart.events.tasks", "novacart.orders.tasks", "novacart.notifications.tasks"],
             "beat_schedule": {
                 "events-sweep-outbox": {"task": "events.sweep_outbox", "schedule": cls.OUTBOX_SWEEP_SECONDS},
+                "notifications-send-due-promotions": {
+                    "task": "notifications.send_due_promotions",
+                    "schedule": cls.PROMOTION_POLL_SECONDS,
+                },
+                "notifications-resend-unacknowledged": {
+                    "task": "notifications.resend_unacknowledged",
+                    "schedule": cls.DELIVERY_SWEEP_SECONDS,
+                },
             },
         }
 
@@ -127,6 +149,7 @@ class TestingConfig(Config):
     SHIPPING_WEBHOOK_SECRET = "test-shipping-secret"
     SQLALCHEMY_DATABASE_URI = _database_url("TEST_DATABASE_URL", "sqlite://")
     REDIS_URL = os.environ.get("TEST_REDIS_URL") or Config.REDIS_URL
+    SOCKETIO_MESSAGE_QUEUE = None  # deliver in-process, so Socket.IO test clients receive emits
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     CELERY_TASK_ALWAYS_EAGER = True
     SANDBOX_PAYMENT_DELAY_SECONDS = 0.0

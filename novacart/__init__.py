@@ -84,17 +84,22 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from novacart import ops, seed
+    from novacart import metrics, ops, seed
     from novacart.auth import cli as auth_cli
     from novacart.auth import routes as auth_routes
     from novacart.auth import security  # noqa: F401  (registers the token and session loaders)
     from novacart.events import models as event_models  # noqa: F401  (the outbox table)
     from novacart.extensions import api
     from novacart.inventory import routes as inventory_routes
+    from novacart.notifications import handlers  # noqa: F401  (subscribes to the domain events)
+    from novacart.notifications import models as notification_models  # noqa: F401
+    from novacart.notifications import routes as notification_routes
+    from novacart.notifications import sockets  # noqa: F401  (Socket.IO handlers)
     from novacart.orders import routes as order_routes
 
-    for blueprint in (auth_routes.api_bp, inventory_routes.api_bp, order_routes.api_bp):
+    for blueprint in (auth_routes.api_bp, inventory_routes.api_bp, order_routes.api_bp, notification_routes.api_bp):
         api.register_blueprint(blueprint)
     app.register_blueprint(auth_cli.cli_bp)
     app.register_blueprint(seed.seed_bp)
+    app.register_blueprint(metrics.metrics_bp)
     app.register_blueprint(ops.ops_bp)

@@ -25,15 +25,17 @@ def order_room(order_id: int) -> str:
 
 def init_app(app: Flask, *, worker: bool = False) -> None:
     """Bind Socket.IO to the app; a worker gets a write-only emitter that publishes through Redis."""
-    queue = app.config.get("SOCKETIO_MESSAGE_QUEUE", app.config["REDIS_URL"])
+    queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
+    channel = app.config["SOCKETIO_CHANNEL"]
     origins = app.config["ALLOWED_ORIGINS"] or None  # None: same origin only (python-engineio's default)
     if worker:
         # Built without an app, SocketIO is write-only: it publishes and runs no Redis listener thread.
-        app.extensions["novacart.emitter"] = SocketIO(message_queue=queue, async_mode="threading")
+        app.extensions["novacart.emitter"] = SocketIO(message_queue=queue, channel=channel, async_mode="threading")
         return
     socketio.init_app(
         app,
         message_queue=queue,
+        channel=channel,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or app.config["ASYNC_MODE"],
         cors_allowed_origins=origins,
         max_http_buffer_size=app.config.get("SOCKETIO_MAX_MESSAGE_BYTES", 64 * 1024),

@@ -16,11 +16,14 @@ def stock_payload(product, previous_stock: int) -> dict:
     }
 
 
-def review_payload(review, product) -> dict:
+def review_payload(review, product, author_name: str) -> dict:
+    excerpt = review.body if len(review.body) <= 140 else review.body[:139].rstrip() + "…"
     return {
         "review_id": review.id,
         "product_id": product.id,
         "product_name": product.name,
         "user_id": review.user_id,
+        "author_name": author_name,
         "rating": review.rating,
+        "excerpt": excerpt,
     }

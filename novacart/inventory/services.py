@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from novacart import events
+from novacart.auth import services as auth_services
 from novacart.db import transactional, utcnow
 from novacart.errors import ConflictError, NotFoundError
 from novacart.extensions import db
@@ -256,7 +257,8 @@ def post_review(user_id: int, product_id: int, rating: int, body: str) -> Review
     review = Review(product_id=product_id, user_id=user_id, rating=rating, body=body.strip())
     db.session.add(review)
     db.session.flush()
-    events.publish(inventory_events.REVIEW_POSTED, inventory_events.review_payload(review, product))
+    author = auth_services.get_user(user_id)
+    events.publish(inventory_events.REVIEW_POSTED, inventory_events.review_payload(review, product, author.name))
     return review
 
 

@@ -1,8 +1,8 @@
 """create the whole schema
 
-Revision ID: 9c07ccc69f42
+Revision ID: 8b537970bdb8
 Revises: 
-Create Date: 2026-11-23 15:51:07.536570
+Create Date: 2026-11-23 15:57:28.830147
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import novacart.db
 
 
 # revision identifiers, used by Alembic.
-revision = '9c07ccc69f42'
+revision = '8b537970bdb8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -77,6 +77,32 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_events')),
     sa.UniqueConstraint('provider', 'event_id', name='uq_webhook_events_provider_event')
     )
+    op.create_table('notification_preferences',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('disabled_types', sa.JSON(), nullable=False),
+    sa.Column('updated_at', novacart.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_preferences_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_notification_preferences'))
+    )
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('type', sa.String(length=32), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('is_read', sa.Boolean(), nullable=False),
+    sa.Column('read_at', novacart.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', novacart.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('source_key', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
+    sa.UniqueConstraint('user_id', 'source_key', name='uq_notifications_user_source')
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_notifications_user_id_id', ['user_id', 'id'], unique=False)
+        batch_op.create_index('ix_notifications_user_unread', ['user_id', 'id'], unique=False, sqlite_where=sa.text('is_read = false'), postgresql_where=sa.text('is_read = false'))
+
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -93,6 +119,23 @@ def upgrade():
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index('ix_orders_status_id', ['status', 'id'], unique=False)
         batch_op.create_index('ix_orders_user_id_id', ['user_id', 'id'], unique=False)
+
+    op.create_table('promotions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('interests', sa.JSON(), nullable=False),
+    sa.Column('send_at', novacart.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('recipients', sa.Integer(), nullable=True),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', novacart.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', novacart.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_promotions_created_by_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_promotions'))
+    )
+    with op.batch_alter_table('promotions', schema=None) as batch_op:
+        batch_op.create_index('ix_promotions_status_send_at', ['status', 'send_at'], unique=False)
 
     op.create_table('reviews',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -127,6 +170,20 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_waitlist_entries_fulfilled_event_id'), ['fulfilled_event_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_waitlist_entries_user_id'), ['user_id'], unique=False)
         batch_op.create_index('ix_waitlist_entries_waiting', ['product_id', 'fulfilled_at'], unique=False)
+
+    op.create_table('notification_deliveries',
+    sa.Column('notification_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('queued_at', novacart.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_sent_at', novacart.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('send_count', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], name=op.f('fk_notification_deliveries_notification_id_notifications'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_deliveries_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('notification_id', name=op.f('pk_notification_deliveries'))
+    )
+    with op.batch_alter_table('notification_deliveries', schema=None) as batch_op:
+        batch_op.create_index('ix_notification_deliveries_queued_at', ['queued_at'], unique=False)
+        batch_op.create_index('ix_notification_deliveries_user_id', ['user_id', 'notification_id'], unique=False)
 
     op.create_table('order_lines',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -211,6 +268,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_order_lines_order_id'))
 
     op.drop_table('order_lines')
+    with op.batch_alter_table('notification_deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_deliveries_user_id')
+        batch_op.drop_index('ix_notification_deliveries_queued_at')
+
+    op.drop_table('notification_deliveries')
     with op.batch_alter_table('waitlist_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_waitlist_entries_waiting')
         batch_op.drop_index(batch_op.f('ix_waitlist_entries_user_id'))
@@ -221,11 +283,21 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_reviews_product_id'))
 
     op.drop_table('reviews')
+    with op.batch_alter_table('promotions', schema=None) as batch_op:
+        batch_op.drop_index('ix_promotions_status_send_at')
+
+    op.drop_table('promotions')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index('ix_orders_user_id_id')
         batch_op.drop_index('ix_orders_status_id')
 
     op.drop_table('orders')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_user_unread', sqlite_where=sa.text('is_read = false'), postgresql_where=sa.text('is_read = false'))
+        batch_op.drop_index('ix_notifications_user_id_id')
+
+    op.drop_table('notifications')
+    op.drop_table('notification_preferences')
     op.drop_table('webhook_events')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_role'))

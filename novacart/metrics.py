@@ -1,0 +1,65 @@
+"""Prometheus metrics, shared by the web and worker processes (multiprocess mode when configured)."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+NOTIFICATIONS_CREATED = Counter("novacart_notifications_created", "Notifications stored", ["type"])
+NOTIFICATIONS_PUSHED = Counter("novacart_notifications_pushed", "Notifications emitted to a user's room", ["type"])
+NOTIFICATIONS_ACKNOWLEDGED = Counter("novacart_notifications_acknowledged", "Notifications acknowledged by a client", ["type"])
+CONNECTED_SOCKETS = Gauge("novacart_connected_sockets", "Socket.IO clients connected", multiprocess_mode="livesum")
+DELIVERY_LATENCY = Histogram(
+    "novacart_delivery_latency_seconds",
+    "Time from a notification's creation to its first acknowledgement",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
+)
+SOCKET_EVENTS_REFUSED = Counter("novacart_socket_refused", "Socket connections or events refused", ["reason"])
+
+metrics_bp = Blueprint("metrics", __name__)
+
+
+class QueueCollector(Collector):
+    """Delivery-queue depth and the age of its oldest entry, read from the database at scrape time."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def collect(self):
+        from novacart.notifications import services
+
+        depth = GaugeMetricFamily("novacart_delivery_queue_depth", "Notifications waiting for an acknowledgement")
+        oldest = GaugeMetricFamily("novacart_delivery_queue_oldest_seconds", "Age of the oldest unacknowledged delivery")
+        with self.app.app_context():
+            stats = services.queue_stats()
+        depth.add_metric([], stats["depth"])
+        oldest.add_metric([], stats["oldest_seconds"])
+        yield depth
+        yield oldest
+
+
+@metrics_bp.get("/metrics")
+def metrics() -> Response:
+    from flask import current_app
+
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        from prometheus_client import REGISTRY
+
+        registry = REGISTRY
+    output = generate_latest(registry) + generate_latest(_queue_registry(current_app))
+    return Response(output, mimetype=CONTENT_TYPE_LATEST)
+
+
+def _queue_registry(app) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(QueueCollector(app))
+    return registry

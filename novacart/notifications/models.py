@@ -1,0 +1,107 @@
+"""Notifications, the per-user delivery queue, preferences and promotions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from novacart.db import UTCDateTime, utcnow
+from novacart.extensions import db
+
+
+class NotificationType(enum.StrEnum):
+    ORDER_STATUS = "order_status"
+    LOW_STOCK = "low_stock"
+    NEW_REVIEW = "new_review"
+    PAYMENT_RECEIVED = "payment_received"
+    BACK_IN_STOCK = "back_in_stock"
+    PROMOTION = "promotion"
+
+
+# Transactional messages cannot be turned off (CONTRACT.md).
+ALWAYS_ON = frozenset({NotificationType.ORDER_STATUS})
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    is_read: Mapped[bool] = mapped_column(default=False)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What produced it ("evt:<outbox id>", "promo:<id>"): a retried task creates no duplicate.
+    source_key: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        # A user's newest-first page (and type filter) is an index range scan, whatever the table size.
+        Index("ix_notifications_user_id_id", "user_id", "id"),
+        # The unread count and unread-only page touch only unread rows.
+        Index(
+            "ix_notifications_user_unread",
+            "user_id",
+            "id",
+            sqlite_where=(is_read == false()),
+            postgresql_where=(is_read == false()),
+        ),
+        UniqueConstraint("user_id", "source_key", name="uq_notifications_user_source"),
+    )
+
+
+class Delivery(db.Model):
+    """A notification not yet acknowledged by any client of its user: the delivery queue."""
+
+    __tablename__ = "notification_deliveries"
+
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    send_count: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        Index("ix_notification_deliveries_user_id", "user_id", "notification_id"),
+        Index("ix_notification_deliveries_queued_at", "queued_at"),
+    )
+
+
+class NotificationPreference(db.Model):
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    disabled_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PromotionStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+class Promotion(db.Model):
+    __tablename__ = "promotions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    interests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default=PromotionStatus.SCHEDULED)
+    recipients: Mapped[int | None]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_promotions_status_send_at", "status", "send_at"),)

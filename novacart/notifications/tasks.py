@@ -1,0 +1,35 @@
+"""Celery tasks of the notification engine: promotions and the delivery sweep."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from novacart.notifications import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="notifications.send_promotion", autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def send_promotion(promotion_id: int) -> int:
+    """Fan a promotion out to its audience; safe to run twice (nobody gets it twice)."""
+    return services.send_promotion(promotion_id)
+
+
+@shared_task(name="notifications.send_due_promotions")
+def send_due_promotions() -> int:
+    """Claim scheduled promotions whose time has come (each exactly once, whatever runs this) and send them."""
+    claimed = services.claim_due_promotions()
+    for promotion_id in claimed:
+        send_promotion.delay(promotion_id)
+    return len(claimed)
+
+
+@shared_task(name="notifications.resend_unacknowledged")
+def resend_unacknowledged() -> int:
+    """Re-send deliveries that stayed unacknowledged too long to their users' rooms."""
+    count = services.resend_unacknowledged()
+    if count:
+        logger.info("re-sent %d unacknowledged notifications", count)
+    return count
