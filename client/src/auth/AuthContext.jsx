@@ -3,8 +3,8 @@
  * a minute before it expires (and again when a sleeping tab wakes). A session the server refuses sends
  * the user to the login page with `next` set to where they were.
  */
-import { createContext, useCallback, useContext, useEffect, useMemo, useState } from "react";
-import { useNavigate } from "react-router";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
+import { useLocation, useNavigate } from "react-router";
 import { api, ensureFreshAccessToken, REFRESH_MARGIN_MS } from "../api/client.js";
 import { accessTokenLifetimeMs, clearSession, getAccessToken, getRefreshToken, getUser, setSession, subscribeSession } from "../api/session.js";
 
@@ -26,7 +26,11 @@ export function safeNext(next) {
 export function AuthProvider({ children }) {
   const [user, setUser] = useState(() => (getAccessToken() || getRefreshToken() ? getUser() : null));
   const [tokenVersion, setTokenVersion] = useState(0);
+  const [lapsed, setLapsed] = useState(false);
   const navigate = useNavigate();
+  const location = useLocation();
+  const where = useRef(location);
+  where.current = location;
 
   useEffect(
     () =>
@@ -34,10 +38,12 @@ export function AuthProvider({ children }) {
         const signedIn = Boolean(getAccessToken() || getRefreshToken());
         setUser(signedIn ? getUser() : null);
         setTokenVersion((v) => v + 1);
+        if (signedIn) setLapsed(false);
+        else if (reason === "expired") setLapsed(true);
         if (reason === "expired") {
-          const path = window.location.pathname;
-          if (path !== "/login" && path !== "/signup") {
-            navigate(loginPath(`${path}${window.location.search}${window.location.hash}`, "expired"), { replace: true });
+          const { pathname, search, hash } = where.current;
+          if (pathname !== "/login" && pathname !== "/signup") {
+            navigate(loginPath(`${pathname}${search}${hash}`, "expired"), { replace: true });
           }
         }
       }),
@@ -94,7 +100,7 @@ export function AuthProvider({ children }) {
     navigate("/login", { replace: true });
   }, [navigate]);
 
-  const value = useMemo(() => ({ user, login, register, logout }), [user, login, register, logout]);
+  const value = useMemo(() => ({ user, lapsed, login, register, logout }), [user, lapsed, login, register, logout]);
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 

@@ -3,11 +3,11 @@ import { Navigate, useLocation } from "react-router";
 import { loginPath, useAuth } from "./AuthContext.jsx";
 
 export function RequireAuth({ children }) {
-  const { user } = useAuth();
+  const { user, lapsed } = useAuth();
   const location = useLocation();
   if (!user) {
     const next = `${location.pathname}${location.search}${location.hash}`;
-    return <Navigate to={loginPath(next)} replace state={{ from: next }} />;
+    return <Navigate to={loginPath(next, lapsed ? "expired" : undefined)} replace state={{ from: next }} />;
   }
   return children;
 }

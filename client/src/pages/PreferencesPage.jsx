@@ -24,8 +24,11 @@ const HELP = {
 export function PreferencesPage() {
   const { user } = useAuth();
   const { data, error, isLoading, refetch } = useApiQuery("/api/notifications/preferences");
-  const [types, setTypes] = useState({});
-  const [interests, setInterests] = useState([]);
+  // Local edits; null means "as loaded", so the first render with data already shows the saved values.
+  const [editedTypes, setTypes] = useState(null);
+  const [editedInterests, setInterests] = useState(null);
+  const types = editedTypes ?? data?.types ?? {};
+  const interests = editedInterests ?? data?.interests ?? [];
   const [draft, setDraft] = useState("");
   const [saved, setSaved] = useState(false);
   const save = useMutation((body) => savePreferences(body));
@@ -33,11 +36,6 @@ export function PreferencesPage() {
   useEffect(() => {
     document.title = "Preferences · NovaCart";
   }, []);
-  useEffect(() => {
-    if (!data) return;
-    setTypes(data.types ?? {});
-    setInterests(data.interests ?? []);
-  }, [data]);
 
   // Customers only ever get these three; staff and admins also see the operational types.
   const shownTypes = NOTIFICATION_TYPES.filter((t) => CUSTOMER_TYPES.includes(t) || (user?.role && user.role !== "customer"));
@@ -45,7 +43,7 @@ export function PreferencesPage() {
   const addInterest = (value) => {
     const tag = value.trim().toLowerCase();
     if (!tag || interests.includes(tag)) return;
-    setInterests((list) => [...list, tag]);
+    setInterests([...interests, tag]);
     setSaved(false);
   };
 
@@ -65,7 +63,7 @@ export function PreferencesPage() {
     if (result) {
       setSaved(true);
       if (typeof result === "object") {
-        setTypes((current) => ({ ...current, ...(result.types ?? {}) }));
+        setTypes({ ...types, ...(result.types ?? {}) });
         setInterests(result.interests ?? nextInterests);
       }
     }
@@ -105,7 +103,7 @@ export function PreferencesPage() {
                   aria-checked={on}
                   aria-describedby={`pref-${type}-help`}
                   onChange={(e) => {
-                    setTypes((t) => ({ ...t, [type]: e.target.checked }));
+                    setTypes({ ...types, [type]: e.target.checked });
                     setSaved(false);
                   }}
                 />
@@ -132,7 +130,7 @@ export function PreferencesPage() {
                   className="tag__remove"
                   aria-label={`Remove interest ${tag}`}
                   onClick={() => {
-                    setInterests((list) => list.filter((t) => t !== tag));
+                    setInterests(interests.filter((t) => t !== tag));
                     setSaved(false);
                   }}
                 >

@@ -19,7 +19,7 @@ export function ProductPage() {
   const { data: product, error, isLoading, refetch } = useProduct(productId);
   const { user } = useAuth();
   const { add } = useCart();
-  const [quantity, setQuantity] = useState(1);
+  const [quantity, setQuantity] = useState("1"); // text while typing; clamped on submit
   const [added, setAdded] = useState(false);
 
   useEffect(() => {
@@ -60,7 +60,7 @@ export function ProductPage() {
           className="add-to-cart"
           onSubmit={(event) => {
             event.preventDefault();
-            add(product, quantity);
+            add(product, Math.min(product.stock, Math.max(1, Math.floor(Number(quantity)) || 1)));
             setAdded(true);
           }}
         >
@@ -72,7 +72,7 @@ export function ProductPage() {
               min={1}
               max={product.stock}
               value={quantity}
-              onChange={(e) => setQuantity(Math.max(1, Math.floor(Number(e.target.value) || 1)))}
+              onChange={(e) => setQuantity(e.target.value)}
             />
           </div>
           <button type="submit" className="button">
