@@ -182,7 +182,9 @@ def send_realtime(notifications: Sequence[dict[str, Any]]) -> None:
 
 
 @transactional
-def create(actor_id: int | None, user_id: int, type_: str, title: str, message: str, data: dict | None = None) -> dict:
+def create(
+    actor_id: int | None, user_id: int, type_: str, title: str, message: str, data: dict | None = None
+) -> Notification:
     """Store, queue and push one notification to a user (the API's POST /api/notifications).
 
     Raises ValidationError for an unknown user, TypeDisabledError if the user turned the type off.
@@ -193,7 +195,7 @@ def create(actor_id: int | None, user_id: int, type_: str, title: str, message: 
     if not created:
         raise TypeDisabledError(f"User {user_id} has turned off {type_} notifications.")
     logger.info("user %s sent a %s notification to user %s", actor_id, type_, user_id)
-    return created[0]
+    return db.session.get(Notification, created[0]["id"])
 
 
 def employee_ids(roles: Iterable[Role]) -> list[int]:
