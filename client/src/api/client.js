@@ -4,10 +4,7 @@
  */
 import { ApiError, networkError, parseProblem } from "./problem.js";
 import { noteServerDate } from "./clock.js";
-import { accessTokenLifetimeMs, clearSession, getAccessToken, getRefreshToken, setSession } from "./session.js";
-
-/** Refresh this long before the access token expires. */
-export const REFRESH_MARGIN_MS = 60_000;
+import { accessTokenLifetimeMs, clearSession, getAccessToken, getRefreshToken, refreshMarginMs, setSession } from "./session.js";
 
 let refreshing = null;
 
@@ -48,7 +45,7 @@ export function refreshAccessToken() {
 }
 
 /** Refresh first when the access token is missing or about to expire (and a refresh token exists). */
-export async function ensureFreshAccessToken(marginMs = REFRESH_MARGIN_MS) {
+export async function ensureFreshAccessToken(marginMs = refreshMarginMs()) {
   if (!getRefreshToken()) return getAccessToken();
   if (accessTokenLifetimeMs() > marginMs) return getAccessToken();
   return refreshAccessToken();

@@ -79,17 +79,21 @@ if (typeof window !== "undefined") {
   });
 }
 
-/** Seconds-since-epoch `exp` claim of a JWT, or null; the signature is the server's business. */
-export function tokenExpiry(token) {
-  if (!token) return null;
+function claims(token) {
   try {
     const payload = token.split(".")[1];
     const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="));
-    const exp = JSON.parse(json).exp;
-    return typeof exp === "number" ? exp : null;
+    return JSON.parse(json) ?? {};
   } catch {
-    return null;
+    return {};
   }
+}
+
+/** Seconds-since-epoch `exp` claim of a JWT, or null; the signature is the server's business. */
+export function tokenExpiry(token) {
+  if (!token) return null;
+  const { exp } = claims(token);
+  return typeof exp === "number" ? exp : null;
 }
 
 /** Milliseconds until the access token expires (Infinity when it carries no `exp`, -Infinity when absent). */
@@ -98,4 +102,14 @@ export function accessTokenLifetimeMs(now = Date.now()) {
   if (!token) return -Infinity;
   const exp = tokenExpiry(token);
   return exp == null ? Infinity : exp * 1000 - now;
+}
+
+/**
+ * How long before expiry to refresh: a minute, or a quarter of the token's whole life when that is
+ * shorter (a server configured for one-minute tokens must not be asked for a new one every second).
+ */
+export function refreshMarginMs(maxMs = 60_000) {
+  const { exp, iat } = claims(getAccessToken() ?? "");
+  if (typeof exp === "number" && typeof iat === "number" && exp > iat) return Math.min(maxMs, ((exp - iat) * 1000) / 4);
+  return maxMs;
 }

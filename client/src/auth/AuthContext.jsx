@@ -5,8 +5,8 @@
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
 import { useLocation, useNavigate } from "react-router";
-import { api, ensureFreshAccessToken, REFRESH_MARGIN_MS } from "../api/client.js";
-import { accessTokenLifetimeMs, clearSession, getAccessToken, getRefreshToken, getUser, setSession, subscribeSession } from "../api/session.js";
+import { api, ensureFreshAccessToken } from "../api/client.js";
+import { accessTokenLifetimeMs, clearSession, refreshMarginMs, getAccessToken, getRefreshToken, getUser, setSession, subscribeSession } from "../api/session.js";
 
 const AuthContext = createContext(null);
 
@@ -55,7 +55,7 @@ export function AuthProvider({ children }) {
     if (!user) return undefined;
     const lifetime = accessTokenLifetimeMs();
     if (lifetime === Infinity) return undefined; // a token without `exp` never needs refreshing
-    const delay = Math.max(1000, lifetime - REFRESH_MARGIN_MS);
+    const delay = Math.max(1000, lifetime - refreshMarginMs());
     const timer = setTimeout(() => ensureFreshAccessToken().catch(() => {}), Math.min(delay, 2 ** 31 - 1));
     const onVisible = () => {
       if (document.visibilityState === "visible") ensureFreshAccessToken().catch(() => {});

@@ -16,9 +16,9 @@ const STATUS_TEXT = {
   pending: "Order placed, awaiting payment",
   paid: "Payment received",
   preparing: "Being prepared",
-  shipped: "Shipped",
-  delivered: "Delivered",
-  cancelled: "Cancelled",
+  shipped: "On its way to you",
+  delivered: "Arrived at the shipping address",
+  cancelled: "The order was cancelled",
 };
 
 /** The history oldest first, starting with "pending" even if the server recorded only later moves. */

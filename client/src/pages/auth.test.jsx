@@ -1,6 +1,6 @@
 import { act, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { clearSession } from "../api/session.js";
 import { installFetch, problem } from "../test/fetchMock.js";
 import { customer, fakeJwt, renderApp, signIn } from "../test/fixtures.jsx";
@@ -105,5 +105,44 @@ describe("authentication", () => {
     act(() => clearSession("logout"));
 
     await waitFor(() => expect(screen.getByTestId("location")).toHaveTextContent("/login?next=%2Forders"));
+  });
+
+  it("refreshes the access token shortly before it expires", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+    try {
+      const nowS = Math.floor(Date.now() / 1000);
+      signIn(customer, { accessClaims: { iat: nowS - 780, exp: nowS + 120 } }); // a 15-minute token, 2 minutes left
+      const renewed = fakeJwt({ iat: nowS + 60, exp: nowS + 960 });
+      api.on("POST", "/api/auth/refresh", { body: { access_token: renewed } });
+      renderApp("/");
+
+      await act(async () => vi.advanceTimersByTimeAsync(59_000));
+      expect(api.callsTo("POST", "/api/auth/refresh")).toHaveLength(0);
+
+      await act(async () => vi.advanceTimersByTimeAsync(1_500));
+      expect(api.callsTo("POST", "/api/auth/refresh")).toHaveLength(1);
+      expect(window.localStorage.getItem("novacart.accessToken")).toBe(renewed);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("refreshes a one-minute token at three quarters of its life, not continuously", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+    try {
+      const nowS = Math.floor(Date.now() / 1000);
+      signIn(customer, { accessClaims: { iat: nowS, exp: nowS + 60 } });
+      api.on("POST", "/api/auth/refresh", () => {
+        const t = Math.floor(Date.now() / 1000);
+        return { body: { access_token: fakeJwt({ iat: t, exp: t + 60 }) } };
+      });
+      renderApp("/");
+
+      await act(async () => vi.advanceTimersByTimeAsync(100_000));
+
+      expect(api.callsTo("POST", "/api/auth/refresh")).toHaveLength(2); // at 45 s and 90 s
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
