@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tests.helpers import assert_problem
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def register(client, email="new@example.test", password="password123", name="New Person", **extra):
@@ -90,13 +96,17 @@ def test_logout_revokes_access_and_refresh_tokens(client, app, redis_client):
     assert_problem(client.get("/api/auth/me", headers=access), 401, "token_revoked")
     refresh = {"Authorization": f"Bearer {tokens['refresh_token']}"}
     assert_problem(client.post("/api/auth/refresh", headers=refresh), 401, "token_revoked")
-    # the blocklist lives in Redis, so a new web process (a new app) still refuses the token
-    from config import TestingConfig
-    from novacart import create_app
-
-    other = create_app(TestingConfig)
-    with other.app_context():
-        assert_problem(other.test_client().get("/api/auth/me", headers=access), 401, "token_revoked")
+    # the blocklist lives in Redis, so a new web process (here: a fresh interpreter) still refuses the token
+    script = (
+        "import sys; from config import TestingConfig; from novacart import create_app; "
+        "app = create_app(TestingConfig); "
+        "r = app.test_client().get('/api/auth/me', headers={'Authorization': sys.argv[1]}); "
+        "print(r.status_code, r.get_json()['code'])"
+    )
+    fresh = subprocess.run(
+        [sys.executable, "-c", script, access["Authorization"]], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert fresh.stdout.split() == ["401", "token_revoked"], fresh.stderr
     assert any(key.startswith(b"novacart:jwt:revoked:") for key in redis_client.keys())
 
 
