@@ -9,7 +9,7 @@ const backend = process.env.NOVACART_BACKEND ?? "http://localhost:5000";
 export default defineConfig({
   plugins: [react()],
   base: "/",
-  build: { outDir: "dist", assetsDir: "assets", emptyOutDir: true, sourcemap: true },
+  build: { outDir: "dist", assetsDir: "assets", emptyOutDir: true, sourcemap: false },
   server: {
     port: 5173,
     proxy: {

@@ -26,6 +26,14 @@ export function ProductPage() {
     if (product) document.title = `${product.name} · NovaCart`;
   }, [product]);
 
+  // Back in stock fulfils the waitlist entry on the server: forget it here too.
+  const stock = product?.stock;
+  useEffect(() => {
+    if (!user || !(stock > 0)) return;
+    const ids = readWaitlist(user.id);
+    if (ids.delete(productId)) writeWaitlist(user.id, ids);
+  }, [user, productId, stock]);
+
   useRealtimeEvents(
     useCallback(
       (event) => {
