@@ -133,11 +133,19 @@ class Config:
         }
 
 
+DEV_SECRETS = {
+    "SECRET_KEY": "dev-secret-key-not-for-production",
+    "JWT_SECRET_KEY": "dev-jwt-secret-key-not-for-production",
+    "PAYMENT_WEBHOOK_SECRET": "dev-payment-webhook-secret",
+    "SHIPPING_WEBHOOK_SECRET": "dev-shipping-webhook-secret",
+}
+
+
 class DevelopmentConfig(Config):
-    SECRET_KEY = Config.SECRET_KEY or "dev-secret-key-not-for-production"
-    JWT_SECRET_KEY = Config.JWT_SECRET_KEY or "dev-jwt-secret-key-not-for-production"
-    PAYMENT_WEBHOOK_SECRET = Config.PAYMENT_WEBHOOK_SECRET or "dev-payment-webhook-secret"
-    SHIPPING_WEBHOOK_SECRET = Config.SHIPPING_WEBHOOK_SECRET or "dev-shipping-webhook-secret"
+    SECRET_KEY = Config.SECRET_KEY or DEV_SECRETS["SECRET_KEY"]
+    JWT_SECRET_KEY = Config.JWT_SECRET_KEY or DEV_SECRETS["JWT_SECRET_KEY"]
+    PAYMENT_WEBHOOK_SECRET = Config.PAYMENT_WEBHOOK_SECRET or DEV_SECRETS["PAYMENT_WEBHOOK_SECRET"]
+    SHIPPING_WEBHOOK_SECRET = Config.SHIPPING_WEBHOOK_SECRET or DEV_SECRETS["SHIPPING_WEBHOOK_SECRET"]
     SANDBOX_DELIVERY_DELAY_SECONDS = float(os.environ.get("SANDBOX_DELIVERY_DELAY_SECONDS", "60"))
 
 
@@ -162,16 +170,7 @@ class ProductionConfig(Config):
     @classmethod
     def insecure_settings(cls, config) -> list[str]:
         """Names of secrets left at a development default: production refuses to start with them."""
-        return [
-            key
-            for key, dev_value in (
-                ("SECRET_KEY", DevelopmentConfig.SECRET_KEY),
-                ("JWT_SECRET_KEY", DevelopmentConfig.JWT_SECRET_KEY),
-                ("PAYMENT_WEBHOOK_SECRET", DevelopmentConfig.PAYMENT_WEBHOOK_SECRET),
-                ("SHIPPING_WEBHOOK_SECRET", DevelopmentConfig.SHIPPING_WEBHOOK_SECRET),
-            )
-            if config.get(key) == dev_value or (config.get(key) and len(config.get(key)) < 16)
-        ]
+        return [key for key, dev_value in DEV_SECRETS.items() if config.get(key) in (dev_value, None) or len(config[key]) < 16]
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -46,7 +46,7 @@ def test_client_routes_fall_back_to_the_spa_but_api_paths_do_not(client):
 
 
 def test_production_refuses_to_start_without_or_with_default_secrets(monkeypatch):
-    from config import DevelopmentConfig, ProductionConfig
+    from config import DEV_SECRETS, ProductionConfig
     from novacart import create_app
 
     class NoSecrets(ProductionConfig):
@@ -56,7 +56,7 @@ def test_production_refuses_to_start_without_or_with_default_secrets(monkeypatch
         create_app(NoSecrets)
 
     class DevSecrets(ProductionConfig):
-        SECRET_KEY = DevelopmentConfig.SECRET_KEY
+        SECRET_KEY = DEV_SECRETS["SECRET_KEY"]
         JWT_SECRET_KEY = "a-long-enough-production-secret"
         PAYMENT_WEBHOOK_SECRET = "a-long-enough-production-secret"
         SHIPPING_WEBHOOK_SECRET = "a-long-enough-production-secret"

@@ -1,0 +1,90 @@
+"""The whole system as processes, shared by the end-to-end tests of a session."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from tests.e2e.harness import Recorder, cleanup, start_system
+
+
+def redis_url_for_e2e() -> str:
+    """The test Redis, on its own database index (the in-process tests flush theirs)."""
+    base = os.environ["TEST_REDIS_URL"].rsplit("/", 1)[0]
+    return f"{base}/13"
+
+
+@pytest.fixture(scope="session")
+def e2e_database_url():
+    """A fresh PostgreSQL database when the suite runs on PostgreSQL, else None (SQLite in the system's dir)."""
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    if not base.startswith("postgres"):
+        yield None
+        return
+    name = f"novacart_e2e_{uuid.uuid4().hex[:8]}"
+    url = sa.engine.make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def system(e2e_database_url):
+    """web (eventlet) ×2 on two ports, a Celery worker and beat, sharing one Redis and one database."""
+    import redis
+
+    redis.Redis.from_url(redis_url_for_e2e()).flushdb()
+    running = start_system(redis_url_for_e2e(), e2e_database_url, web=2)
+    yield running
+    cleanup(running)
+
+
+@pytest.fixture
+def recorders(system):
+    opened: list[Recorder] = []
+
+    def open_(token: str | None = None, url: str | None = None, **kwargs) -> Recorder:
+        recorder = Recorder(url or system.url, token, **kwargs)
+        opened.append(recorder)
+        return recorder
+
+    yield open_
+    for recorder in opened:
+        recorder.close()
+
+
+@pytest.fixture(scope="session")
+def staff_user(system):
+    return system.employee("staff")
+
+
+@pytest.fixture(scope="session")
+def admin_user(system):
+    return system.employee("admin")
+
+
+@pytest.fixture
+def product(system, staff_user):
+    """A fresh product: make(stock=…, threshold=…) → id."""
+
+    def make(stock: int = 10, threshold: int = 2, name: str | None = None) -> int:
+        body = {
+            "sku": f"E2E-{uuid.uuid4().hex[:10]}",
+            "name": name or f"E2E product {uuid.uuid4().hex[:4]}",
+            "category": "paper",
+            "price_cents": 499,
+            "stock": stock,
+            "low_stock_threshold": threshold,
+        }
+        response = system.api("POST", "/api/products", staff_user["token"], json=body)
+        response.raise_for_status()
+        return response.json()["id"]
+
+    return make

@@ -1,0 +1,201 @@
+"""End to end: web (eventlet) processes, a Celery worker, beat and Redis, with Socket.IO clients over real sockets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ADDRESS = "12 Stationery Road, Springfield"
+
+
+def place_order(system, customer, product_id, qty=1) -> int:
+    body = {"items": [{"product_id": product_id, "quantity": qty}], "shipping_address": ADDRESS}
+    response = system.api("POST", "/api/orders", customer["token"], json=body)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def fence(system, staff_user, recorder, user) -> None:
+    """Send `user` a marker and wait for it: anything meant for them earlier has arrived by then."""
+    marker = f"fence-{uuid.uuid4().hex[:6]}"
+    body = {"user_id": user["id"], "type": "promotion", "title": marker, "message": marker}
+    assert system.api("POST", "/api/notifications", staff_user["token"], json=body).status_code == 201
+    recorder.wait_for("notification", lambda n: n["title"] == marker)
+
+
+def test_staff_status_change_reaches_only_the_customers_socket(system, staff_user, product, recorders):
+    alice, bob = system.register("Alice"), system.register("Bob")
+    order_id = place_order(system, alice, product())
+    alice_socket = recorders(alice["token"]).connect()
+    bob_socket = recorders(bob["token"]).connect()
+    # when
+    response = system.api("PATCH", f"/api/orders/{order_id}/status", staff_user["token"], json={"status": "paid"})
+    assert response.status_code == 200
+    # then
+    [note] = alice_socket.wait_for("notification", lambda n: n["type"] == "order_status")
+    assert note["data"] == {"order_id": order_id, "status": "paid", "previous_status": "pending", "tracking_number": None}
+    [update] = alice_socket.wait_for("orderUpdate")
+    assert update["order_id"] == order_id and update["status"] == "paid" and update["previous_status"] == "pending"
+    fence(system, staff_user, bob_socket, bob)
+    assert [n["title"] for n in bob_socket.of("notification")][:-1] == [] and bob_socket.of("orderUpdate") == []
+
+
+def test_a_notification_created_through_one_web_process_reaches_a_client_on_the_other(system, staff_user, recorders):
+    customer = system.register("Carol")
+    on_second = recorders(customer["token"], url=system.web_url(1)).connect()
+    body = {"user_id": customer["id"], "type": "promotion", "title": "Cross-process", "message": "via Redis"}
+    response = system.api("POST", "/api/notifications", staff_user["token"], json=body, base=system.web_url(0))
+    assert response.status_code == 201
+    [note] = on_second.wait_for("notification", lambda n: n["title"] == "Cross-process")
+    assert note["id"] == response.json()["id"]
+
+
+def test_long_polling_transport_delivers_too(system, staff_user, recorders):
+    customer = system.register("Dave")
+    polling = recorders(customer["token"], transports=["polling"]).connect()
+    body = {"user_id": customer["id"], "type": "promotion", "title": "By polling", "message": "m"}
+    system.api("POST", "/api/notifications", staff_user["token"], json=body)
+    polling.wait_for("notification", lambda n: n["title"] == "By polling")
+    assert polling.client.transport() == "polling"
+
+
+def test_offline_user_gets_the_queue_replayed_oldest_first_until_acknowledged(system, staff_user, recorders):
+    customer = system.register("Erin")
+    ids = []
+    for i in range(3):
+        body = {"user_id": customer["id"], "type": "promotion", "title": f"queued {i}", "message": "m"}
+        ids.append(system.api("POST", "/api/notifications", staff_user["token"], json=body).json()["id"])
+    # connect without acknowledging: everything replays, oldest first
+    first = recorders(customer["token"], ack=False).connect()
+    assert [n["id"] for n in first.wait_for("notification", count=3)] == ids
+    first.close()
+    second = recorders(customer["token"], ack=False).connect()
+    assert [n["id"] for n in second.wait_for("notification", count=3)] == ids
+    # acknowledge the first two
+    second.emit("notification:ack", {"ids": ids[:2]})
+    fence(system, staff_user, second, customer)
+    second.close()
+    third = recorders(customer["token"], ack=False).connect()
+    replayed = [n["id"] for n in third.wait_for("notification", count=2)]
+    assert replayed[0] == ids[2] and ids[0] not in replayed and ids[1] not in replayed
+
+
+def test_every_trigger_of_the_contract(system, staff_user, admin_user, product, recorders):
+    customer = system.register("Frank")
+    staff_socket = recorders(staff_user["token"]).connect()
+    admin_socket = recorders(admin_user["token"]).connect()
+    customer_socket = recorders(customer["token"]).connect()
+
+    # low stock → staff and admins
+    low = product(stock=5, threshold=3, name="Low pens")
+    system.api("POST", f"/api/products/{low}/stock", staff_user["token"], json={"delta": -2, "reason": "count"})
+    for sock in (staff_socket, admin_socket):
+        sock.wait_for("notification", lambda n: n["type"] == "low_stock" and n["data"]["product_id"] == low)
+
+    # review → admins
+    reviewed = product(name="Reviewed stapler")
+    system.api("POST", f"/api/products/{reviewed}/reviews", customer["token"], json={"rating": 5, "body": "Lovely"})
+    admin_socket.wait_for("notification", lambda n: n["type"] == "new_review" and n["data"]["product_id"] == reviewed)
+
+    # payment → admins, and order_status paid → customer (through the sandbox provider's signed webhook)
+    order_id = place_order(system, customer, product())
+    assert system.api("POST", f"/api/orders/{order_id}/pay", customer["token"]).status_code == 200
+    admin_socket.wait_for("notification", lambda n: n["type"] == "payment_received" and n["data"]["order_id"] == order_id)
+    customer_socket.wait_for("notification", lambda n: n["type"] == "order_status" and n["data"]["status"] == "paid")
+
+    # promotion with interests → matching customers only
+    system.api("PUT", "/api/notifications/preferences", customer["token"], json={"interests": ["ink"]})
+    title = f"Ink sale {uuid.uuid4().hex[:4]}"
+    system.api("POST", "/api/promotions", staff_user["token"], json={"title": title, "message": "m", "interests": ["ink"]})
+    customer_socket.wait_for("notification", lambda n: n["type"] == "promotion" and n["title"] == title)
+
+
+def test_back_in_stock_reaches_each_waitlisted_user_exactly_once(system, staff_user, product, recorders):
+    waiting = [system.register(f"Waiter{i}") for i in range(3)]
+    sold_out = product(stock=0, name="Sold-out toner")
+    sockets = []
+    for user in waiting:
+        assert system.api("POST", f"/api/products/{sold_out}/waitlist", user["token"]).status_code == 201
+        sockets.append(recorders(user["token"]).connect())
+    # when: restocked, then restocked again
+    for delta in (4, 4):
+        system.api("POST", f"/api/products/{sold_out}/stock", staff_user["token"], json={"delta": delta, "reason": "delivery"})
+    # then
+    for user, sock in zip(waiting, sockets):
+        sock.wait_for("notification", lambda n: n["type"] == "back_in_stock" and n["data"]["product_id"] == sold_out)
+        fence(system, staff_user, sock, user)
+        assert len([n for n in sock.of("notification") if n["type"] == "back_in_stock"]) == 1
+
+
+def test_scheduled_promotion_arrives_after_its_send_at_not_before(system, staff_user, recorders):
+    customer = system.register("Grace")
+    sock = recorders(customer["token"]).connect()
+    send_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
+    title = f"Scheduled {uuid.uuid4().hex[:4]}"
+    created = system.api("POST", "/api/promotions", staff_user["token"], json={"title": title, "message": "m", "send_at": send_at.isoformat()})
+    assert created.status_code == 201 and created.json()["status"] == "scheduled"
+    [note] = sock.wait_for("notification", lambda n: n["title"] == title, timeout=20)
+    assert dt.datetime.now(dt.UTC) >= send_at
+    assert dt.datetime.fromisoformat(note["created_at"]) >= send_at
+
+
+@pytest.mark.parametrize("kind", ["missing", "garbage", "expired", "refresh", "revoked"])
+def test_refused_connections(system, recorders, kind):
+    import jwt as pyjwt
+
+    customer = system.register("Heidi")
+    token = {
+        "missing": None,
+        "garbage": "garbage.token.value",
+        "expired": pyjwt.encode(
+            {"sub": str(customer["id"]), "type": "access", "jti": uuid.uuid4().hex, "fresh": False,
+             "iat": 1, "nbf": 1, "exp": 2},
+            system.env["JWT_SECRET_KEY"], algorithm="HS256",
+        ),
+        "refresh": customer["refresh"],
+        "revoked": customer["token"],
+    }[kind]
+    if kind == "revoked":
+        assert system.api("POST", "/api/auth/logout", customer["token"]).status_code == 204
+    refused = recorders(token)
+    assert refused.try_connect() is False
+    assert refused.connect_error == {"message": "unauthorized"}
+
+
+def test_foreign_origin_is_refused(system, recorders):
+    customer = system.register("Ivan")
+    # long-polling, so the Origin header is exactly the one given (the WebSocket client adds its own)
+    foreign = recorders(customer["token"], headers={"Origin": "https://evil.example"}, transports=["polling"])
+    assert foreign.try_connect() is False
+    null = recorders(customer["token"], headers={"Origin": "null"}, transports=["polling"])
+    assert null.try_connect() is False
+    same = recorders(customer["token"], headers={"Origin": system.url}, transports=["polling"])
+    assert same.try_connect() is True
+
+
+def test_join_room_of_another_users_order_is_refused(system, staff_user, product, recorders):
+    alice, mallory = system.register("Alice2"), system.register("Mallory")
+    order_id = place_order(system, alice, product())
+    mallory_socket = recorders(mallory["token"]).connect()
+    mallory_socket.emit("joinRoom", {"room": f"order:{order_id}"})
+    [error] = mallory_socket.wait_for("error")
+    assert error["code"] == "forbidden"
+    alice_socket = recorders(alice["token"]).connect()
+    alice_socket.emit("joinRoom", {"room": f"order:{order_id}"})
+    system.api("PATCH", f"/api/orders/{order_id}/status", staff_user["token"], json={"status": "paid"})
+    alice_socket.wait_for("orderUpdate", lambda u: u["order_id"] == order_id)
+    fence(system, staff_user, mallory_socket, mallory)
+    assert mallory_socket.of("orderUpdate") == []
+
+
+def test_a_revoked_token_drops_its_connected_socket(system, recorders):
+    customer = system.register("Judy")
+    sock = recorders(customer["token"]).connect()
+    assert system.api("POST", "/api/auth/logout", customer["token"]).status_code == 204
+    from tests.e2e.harness import wait_until
+
+    wait_until(lambda: not sock.client.connected, timeout=5, what="the revoked socket to be dropped")
