@@ -85,9 +85,7 @@ class Config:
     OPENAPI_SWAGGER_UI_URL = os.environ.get("OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/")
     API_SPEC_OPTIONS = {
         "info": {"description": "Users, products, stock, orders and real-time notifications for an online shop."},
-        "components": {
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
-        },
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
     }
 
     # Notifications
@@ -170,7 +168,11 @@ class ProductionConfig(Config):
     @classmethod
     def insecure_settings(cls, config) -> list[str]:
         """Names of secrets left at a development default: production refuses to start with them."""
-        return [key for key, dev_value in DEV_SECRETS.items() if config.get(key) in (dev_value, None) or len(config[key]) < 16]
+        return [
+            key
+            for key, dev_value in DEV_SECRETS.items()
+            if config.get(key) in (dev_value, None) or len(config[key]) < 16
+        ]
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -11,7 +11,9 @@ from prometheus_client.registry import Collector
 
 NOTIFICATIONS_CREATED = Counter("novacart_notifications_created", "Notifications stored", ["type"])
 NOTIFICATIONS_PUSHED = Counter("novacart_notifications_pushed", "Notifications emitted to a user's room", ["type"])
-NOTIFICATIONS_ACKNOWLEDGED = Counter("novacart_notifications_acknowledged", "Notifications acknowledged by a client", ["type"])
+NOTIFICATIONS_ACKNOWLEDGED = Counter(
+    "novacart_notifications_acknowledged", "Notifications acknowledged by a client", ["type"]
+)
 CONNECTED_SOCKETS = Gauge("novacart_connected_sockets", "Socket.IO clients connected", multiprocess_mode="livesum")
 DELIVERY_LATENCY = Histogram(
     "novacart_delivery_latency_seconds",
@@ -33,7 +35,9 @@ class QueueCollector(Collector):
         from novacart.notifications import services
 
         depth = GaugeMetricFamily("novacart_delivery_queue_depth", "Notifications waiting for an acknowledgement")
-        oldest = GaugeMetricFamily("novacart_delivery_queue_oldest_seconds", "Age of the oldest unacknowledged delivery")
+        oldest = GaugeMetricFamily(
+            "novacart_delivery_queue_oldest_seconds", "Age of the oldest unacknowledged delivery"
+        )
         with self.app.app_context():
             stats = services.queue_stats()
         depth.add_metric([], stats["depth"])

@@ -28,9 +28,23 @@ def serve(app: Flask) -> None:
     elif mode == "gevent":
         # gevent is served by gunicorn's gevent worker (one process: Socket.IO needs sticky sessions).
         args = [
-            sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "--no-control-socket",
-            "--worker-connections", str(max_connections), "--backlog", str(backlog),
-            "-b", f"{host}:{port}", "--graceful-timeout", "5", "wsgi:app",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-k",
+            "gevent",
+            "-w",
+            "1",
+            "--no-control-socket",
+            "--worker-connections",
+            str(max_connections),
+            "--backlog",
+            str(backlog),
+            "-b",
+            f"{host}:{port}",
+            "--graceful-timeout",
+            "5",
+            "wsgi:app",
         ]
         os.execvp(args[0], args)
     else:

@@ -40,7 +40,12 @@ def _flask(database_url: str, *args: str) -> subprocess.CompletedProcess:
         "REDIS_URL": os.environ["TEST_REDIS_URL"],
     }
     return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -24,7 +24,9 @@ from novacart.inventory.schemas import (
 )
 from novacart.pagination import Page, PageArgsSchema
 
-api_bp = Blueprint("inventory_api", __name__, url_prefix="/api/products", description="Products, stock, waitlist, reviews")
+api_bp = Blueprint(
+    "inventory_api", __name__, url_prefix="/api/products", description="Products, stock, waitlist, reviews"
+)
 
 
 def _optional_user() -> User | None:

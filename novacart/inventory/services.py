@@ -95,7 +95,9 @@ def create_product(actor_id: int, data: dict[str, Any]) -> Product:
         raise DuplicateSkuError(f"SKU {data['sku']} is already in use.") from exc
     if stock:
         db.session.add(
-            StockMovement(product_id=product.id, delta=stock, stock_after=stock, reason="opening stock", actor_id=actor_id)
+            StockMovement(
+                product_id=product.id, delta=stock, stock_after=stock, reason="opening stock", actor_id=actor_id
+            )
         )
     logger.info("user %s created product %s", actor_id, product.id)
     return product

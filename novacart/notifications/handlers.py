@@ -27,7 +27,10 @@ ORDER_STATUS_TEXT = {
     "preparing": ("Order #{id} is being prepared", "We're packing order #{id} in our warehouse."),
     "shipped": ("Order #{id} has shipped", "Your order #{id} has shipped — tracking {tracking}."),
     "delivered": ("Order #{id} was delivered", "Your order #{id} was delivered. Enjoy, and tell us what you think!"),
-    "cancelled": ("Order #{id} was cancelled", "Your order #{id} was cancelled{reason}. Any reserved items were restocked."),
+    "cancelled": (
+        "Order #{id} was cancelled",
+        "Your order #{id} was cancelled{reason}. Any reserved items were restocked.",
+    ),
 }
 
 
@@ -70,7 +73,12 @@ def on_order_status_changed(event_id: int, payload: dict[str, Any]) -> None:
             source_key=_key(event_id),
         )
         run_after_commit()
-    update = {"order_id": order_id, "status": status, "previous_status": payload["previous_status"], "at": payload["at"]}
+    update = {
+        "order_id": order_id,
+        "status": status,
+        "previous_status": payload["previous_status"],
+        "at": payload["at"],
+    }
     rooms = [realtime.user_room(payload["user_id"]), realtime.order_room(order_id), realtime.STAFF_ROOM]
     realtime.emit("orderUpdate", update, room=rooms)
 
@@ -89,8 +97,12 @@ def on_stock_low(event_id: int, payload: dict[str, Any]) -> None:
         NotificationType.LOW_STOCK,
         f"Low stock: {payload['name']}",
         message,
-        {"product_id": payload["product_id"], "sku": payload["sku"], "stock": stock,
-         "low_stock_threshold": payload["low_stock_threshold"]},
+        {
+            "product_id": payload["product_id"],
+            "sku": payload["sku"],
+            "stock": stock,
+            "low_stock_threshold": payload["low_stock_threshold"],
+        },
         source_key=_key(event_id),
     )
     run_after_commit()

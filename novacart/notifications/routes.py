@@ -67,7 +67,12 @@ def unread_count() -> dict:
 def create_notification(payload: dict) -> Notification:
     """Send a notification to a user: stored, queued and pushed to their open clients."""
     return services.create(
-        get_current_user().id, payload["user_id"], payload["type"], payload["title"], payload["message"], payload["data"]
+        get_current_user().id,
+        payload["user_id"],
+        payload["type"],
+        payload["title"],
+        payload["message"],
+        payload["data"],
     )
 
 

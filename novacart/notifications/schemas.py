@@ -54,7 +54,9 @@ class PromotionCreateSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     message = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     interests = fields.List(fields.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=50))
-    send_at = fields.AwareDateTime(default_timezone=None, metadata={"description": "ISO 8601 with timezone; omitted: now"})
+    send_at = fields.AwareDateTime(
+        default_timezone=None, metadata={"description": "ISO 8601 with timezone; omitted: now"}
+    )
 
 
 class PromotionSchema(Schema):

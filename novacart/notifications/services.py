@@ -165,10 +165,11 @@ def create_many(
     if not rows:
         return []
     ids = db.session.scalars(insert(Notification).returning(Notification.id, sort_by_parameter_order=True), rows).all()
+    pairs = list(zip(ids, rows, strict=True))
     db.session.execute(
-        insert(Delivery), [{"notification_id": nid, "user_id": row["user_id"], "queued_at": now} for nid, row in zip(ids, rows)]
+        insert(Delivery), [{"notification_id": nid, "user_id": row["user_id"], "queued_at": now} for nid, row in pairs]
     )
-    created = [to_wire({**row, "id": nid, "read_at": None}) for nid, row in zip(ids, rows)]
+    created = [to_wire({**row, "id": nid, "read_at": None}) for nid, row in pairs]
     metrics.NOTIFICATIONS_CREATED.labels(type=str(type_)).inc(len(created))
     on_commit(lambda: send_realtime(created))
     return created
@@ -246,7 +247,9 @@ def mark_read(user_id: int, notification_id: int) -> Notification:
 def mark_all_read(user_id: int) -> int:
     """Mark every unread notification of the user read; returns how many changed."""
     ids = list(
-        db.session.scalars(select(Notification.id).where(Notification.user_id == user_id, Notification.is_read.is_(False)))
+        db.session.scalars(
+            select(Notification.id).where(Notification.user_id == user_id, Notification.is_read.is_(False))
+        )
     )
     if not ids:
         return 0

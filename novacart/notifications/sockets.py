@@ -81,9 +81,7 @@ def on_connect(auth: Any = None) -> None:
         user, jti = _authenticate(auth)
     except DomainError:  # Redis down: the blocklist cannot be checked, so nobody is let in
         raise _refuse("unavailable") from None
-    _sockets[request.sid] = SocketState(
-        user_id=user.id, jti=jti, tokens=current_app.config["SOCKET_EVENT_BURST"]
-    )
+    _sockets[request.sid] = SocketState(user_id=user.id, jti=jti, tokens=current_app.config["SOCKET_EVENT_BURST"])
     join_room(realtime.user_room(user.id))
     if user.is_employee:
         join_room(realtime.STAFF_ROOM)
@@ -181,7 +179,7 @@ def _watch_revocations(app) -> None:
                 pipe = redis.pipeline(transaction=False)
                 for _, jti in watched:
                     pipe.exists(auth_services.BLOCKLIST_KEY.format(jti=jti))
-                for (sid, _), revoked in zip(watched, pipe.execute()):
+                for (sid, _), revoked in zip(watched, pipe.execute(), strict=True):
                     if revoked:
                         logger.info("dropping socket %s: its token was revoked", sid)
                         socketio.server.disconnect(sid)

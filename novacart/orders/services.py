@@ -162,11 +162,14 @@ def change_status(
     actor = auth_services.get_user(actor_id)
     order = get_order(actor, order_id)
     if status == OrderStatus.SHIPPED and order.can_move_to(status):
-        order.tracking_number = tracking_number or providers.carrier().create_shipment(
-            order_id=order.id, address=order.shipping_address
-        ).tracking_number
+        order.tracking_number = (
+            tracking_number
+            or providers.carrier().create_shipment(order_id=order.id, address=order.shipping_address).tracking_number
+        )
     elif tracking_number:
-        raise ValidationError("Only a shipped order has a tracking number.", {"tracking_number": ["Only with shipped."]})
+        raise ValidationError(
+            "Only a shipped order has a tracking number.", {"tracking_number": ["Only with shipped."]}
+        )
     _move(order, status, by=actor_id, note=note)
     if status == OrderStatus.CANCELLED:
         _restock(order, actor_id)
@@ -186,7 +189,12 @@ def cancel_order(actor_id: int, order_id: int, note: str | None = None) -> Order
         raise IllegalTransitionError(
             f"Order #{order.id} is already {order.status}; contact us to cancel it.", current_status=order.status
         )
-    _move(order, OrderStatus.CANCELLED, by=actor_id, note=note or ("Cancelled by customer" if not actor.is_employee else None))
+    _move(
+        order,
+        OrderStatus.CANCELLED,
+        by=actor_id,
+        note=note or ("Cancelled by customer" if not actor.is_employee else None),
+    )
     _restock(order, actor_id)
     return order
 
@@ -261,7 +269,9 @@ def handle_payment_event(provider_name: str, event: dict) -> bool:
         return False
     data = event["data"]
     reference = data.get("payment_ref")
-    payment = db.session.scalar(select(Payment).where(Payment.provider == provider_name, Payment.provider_ref == reference))
+    payment = db.session.scalar(
+        select(Payment).where(Payment.provider == provider_name, Payment.provider_ref == reference)
+    )
     if payment is None:
         raise NotFoundError(f"No payment with reference {reference!r}.")
     order = db.session.get(Order, payment.order_id)

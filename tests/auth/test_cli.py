@@ -8,7 +8,18 @@ from sqlalchemy import func, select
 def test_users_create_makes_an_admin_who_can_log_in(app, client):
     runner = app.test_cli_runner()
     result = runner.invoke(
-        args=["users", "create", "--email", "boss@example.test", "--password", "long-enough", "--role", "admin", "--name", "Boss"]
+        args=[
+            "users",
+            "create",
+            "--email",
+            "boss@example.test",
+            "--password",
+            "long-enough",
+            "--role",
+            "admin",
+            "--name",
+            "Boss",
+        ]
     )
     assert result.exit_code == 0, result.output
     login = client.post("/api/auth/login", json={"email": "boss@example.test", "password": "long-enough"})
@@ -18,8 +29,15 @@ def test_users_create_makes_an_admin_who_can_log_in(app, client):
 def test_users_create_refuses_bad_input_and_duplicates(app):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["users", "create", "--email", "x@example.test", "--password", "short"]).exit_code != 0
-    assert runner.invoke(args=["users", "create", "--email", "x@example.test", "--password", "long-enough", "--role", "king"]).exit_code != 0
-    assert runner.invoke(args=["users", "create", "--email", "x@example.test", "--password", "long-enough"]).exit_code == 0
+    assert (
+        runner.invoke(
+            args=["users", "create", "--email", "x@example.test", "--password", "long-enough", "--role", "king"]
+        ).exit_code
+        != 0
+    )
+    assert (
+        runner.invoke(args=["users", "create", "--email", "x@example.test", "--password", "long-enough"]).exit_code == 0
+    )
     duplicate = runner.invoke(args=["users", "create", "--email", "x@example.test", "--password", "long-enough"])
     assert duplicate.exit_code != 0 and "already registered" in duplicate.output
 
@@ -35,7 +53,10 @@ def test_seed_creates_demo_data_once(app, client):
     products = db.session.scalar(select(func.count()).select_from(Product))
     assert users == 4 and 25 <= products <= 40
     assert db.session.scalar(select(func.count()).select_from(Product).where(Product.stock == 0)) >= 1
-    assert db.session.scalar(select(func.count()).select_from(Product).where(Product.stock <= Product.low_stock_threshold)) >= 3
+    assert (
+        db.session.scalar(select(func.count()).select_from(Product).where(Product.stock <= Product.low_stock_threshold))
+        >= 3
+    )
     again = runner.invoke(args=["seed"])
     assert again.exit_code == 0 and "nothing seeded" in again.output
     assert db.session.scalar(select(func.count()).select_from(User)) == users

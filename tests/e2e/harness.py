@@ -105,7 +105,12 @@ class System:
 
     def flask(self, *args: str) -> subprocess.CompletedProcess:
         result = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120
+            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if result.returncode != 0:
             raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -126,9 +131,24 @@ class System:
     def start_worker(self, name: str = "worker") -> Process:
         process = self._spawn(
             name,
-            [sys.executable, "-m", "celery", "-A", "celery_worker.celery", "worker", "--loglevel", "INFO",
-             "--pool", "threads", "--concurrency", "4", "--hostname", f"{name}-{uuid.uuid4().hex[:6]}@%h",
-             "--without-mingle", "--without-gossip"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "celery_worker.celery",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--pool",
+                "threads",
+                "--concurrency",
+                "4",
+                "--hostname",
+                f"{name}-{uuid.uuid4().hex[:6]}@%h",
+                "--without-mingle",
+                "--without-gossip",
+            ],
         )
         wait_until(lambda: "ready." in process.log.read_text(errors="replace"), timeout=30, what=f"{name} ready")
         return process
@@ -136,8 +156,18 @@ class System:
     def start_beat(self, name: str = "beat") -> Process:
         return self._spawn(
             name,
-            [sys.executable, "-m", "celery", "-A", "celery_worker.celery", "beat", "--loglevel", "INFO",
-             "--schedule", str(self.workdir / f"{name}-schedule")],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "celery_worker.celery",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(self.workdir / f"{name}-schedule"),
+            ],
         )
 
     def stop(self) -> None:
@@ -149,7 +179,9 @@ class System:
 
     # -- API helpers -----------------------------------------------------------------------------
 
-    def api(self, method: str, path: str, token: str | None = None, base: str | None = None, **kwargs) -> requests.Response:
+    def api(
+        self, method: str, path: str, token: str | None = None, base: str | None = None, **kwargs
+    ) -> requests.Response:
         headers = kwargs.pop("headers", {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -157,14 +189,23 @@ class System:
 
     def register(self, name: str = "Customer") -> dict:
         email = f"{name.lower().replace(' ', '')}-{uuid.uuid4().hex[:8]}@e2e.test"
-        response = self.api("POST", "/api/auth/register", json={"email": email, "password": "password123", "name": name})
+        response = self.api(
+            "POST", "/api/auth/register", json={"email": email, "password": "password123", "name": name}
+        )
         response.raise_for_status()
         body = response.json()
-        return {"id": body["user"]["id"], "email": email, "token": body["access_token"], "refresh": body["refresh_token"]}
+        return {
+            "id": body["user"]["id"],
+            "email": email,
+            "token": body["access_token"],
+            "refresh": body["refresh_token"],
+        }
 
     def employee(self, role: str) -> dict:
         email = f"{role}-{uuid.uuid4().hex[:8]}@e2e.test"
-        self.flask("users", "create", "--email", email, "--password", "password123", "--role", role, "--name", role.title())
+        self.flask(
+            "users", "create", "--email", email, "--password", "password123", "--role", role, "--name", role.title()
+        )
         body = self.api("POST", "/api/auth/login", json={"email": email, "password": "password123"}).json()
         return {"id": body["user"]["id"], "email": email, "token": body["access_token"]}
 
@@ -226,8 +267,16 @@ def cleanup(system: System) -> None:
 class Recorder:
     """A python-socketio client over a real socket that records every event and can wait for them."""
 
-    def __init__(self, url: str, token: str | None = None, *, transports: list[str] | None = None,
-                 headers: dict[str, str] | None = None, ack: bool = True, auth: dict | None = None):
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        transports: list[str] | None = None,
+        headers: dict[str, str] | None = None,
+        ack: bool = True,
+        auth: dict | None = None,
+    ):
         self.url, self.token, self.transports, self.headers, self.auto_ack = url, token, transports, headers, ack
         self.auth = auth if auth is not None else ({"token": token} if token else {})
         self.client = socketio.Client(reconnection=False)
@@ -250,7 +299,10 @@ class Recorder:
 
     def connect(self, timeout: float = 10) -> Recorder:
         self.client.connect(
-            self.url, auth=self.auth, transports=self.transports or ["websocket"], headers=self.headers or {},
+            self.url,
+            auth=self.auth,
+            transports=self.transports or ["websocket"],
+            headers=self.headers or {},
             wait_timeout=timeout,
         )
         return self
@@ -266,7 +318,9 @@ class Recorder:
         with self.cond:
             return [payload for event, payload in self.events if event == name]
 
-    def wait_for(self, name: str, predicate: Callable[[Any], bool] = lambda _: True, timeout: float = 10, count: int = 1) -> list[Any]:
+    def wait_for(
+        self, name: str, predicate: Callable[[Any], bool] = lambda _: True, timeout: float = 10, count: int = 1
+    ) -> list[Any]:
         """Wait until `count` events `name` matching `predicate` have arrived; return them."""
         deadline = time.monotonic() + timeout
         with self.cond:

@@ -37,7 +37,12 @@ def test_staff_status_change_reaches_only_the_customers_socket(system, staff_use
     assert response.status_code == 200
     # then
     [note] = alice_socket.wait_for("notification", lambda n: n["type"] == "order_status")
-    assert note["data"] == {"order_id": order_id, "status": "paid", "previous_status": "pending", "tracking_number": None}
+    assert note["data"] == {
+        "order_id": order_id,
+        "status": "paid",
+        "previous_status": "pending",
+        "tracking_number": None,
+    }
     [update] = alice_socket.wait_for("orderUpdate")
     assert update["order_id"] == order_id and update["status"] == "paid" and update["previous_status"] == "pending"
     fence(system, staff_user, bob_socket, bob)
@@ -104,13 +109,17 @@ def test_every_trigger_of_the_contract(system, staff_user, admin_user, product, 
     # payment → admins, and order_status paid → customer (through the sandbox provider's signed webhook)
     order_id = place_order(system, customer, product())
     assert system.api("POST", f"/api/orders/{order_id}/pay", customer["token"]).status_code == 200
-    admin_socket.wait_for("notification", lambda n: n["type"] == "payment_received" and n["data"]["order_id"] == order_id)
+    admin_socket.wait_for(
+        "notification", lambda n: n["type"] == "payment_received" and n["data"]["order_id"] == order_id
+    )
     customer_socket.wait_for("notification", lambda n: n["type"] == "order_status" and n["data"]["status"] == "paid")
 
     # promotion with interests → matching customers only
     system.api("PUT", "/api/notifications/preferences", customer["token"], json={"interests": ["ink"]})
     title = f"Ink sale {uuid.uuid4().hex[:4]}"
-    system.api("POST", "/api/promotions", staff_user["token"], json={"title": title, "message": "m", "interests": ["ink"]})
+    system.api(
+        "POST", "/api/promotions", staff_user["token"], json={"title": title, "message": "m", "interests": ["ink"]}
+    )
     customer_socket.wait_for("notification", lambda n: n["type"] == "promotion" and n["title"] == title)
 
 
@@ -123,9 +132,11 @@ def test_back_in_stock_reaches_each_waitlisted_user_exactly_once(system, staff_u
         sockets.append(recorders(user["token"]).connect())
     # when: restocked, then restocked again
     for delta in (4, 4):
-        system.api("POST", f"/api/products/{sold_out}/stock", staff_user["token"], json={"delta": delta, "reason": "delivery"})
+        system.api(
+            "POST", f"/api/products/{sold_out}/stock", staff_user["token"], json={"delta": delta, "reason": "delivery"}
+        )
     # then
-    for user, sock in zip(waiting, sockets):
+    for user, sock in zip(waiting, sockets, strict=True):
         sock.wait_for("notification", lambda n: n["type"] == "back_in_stock" and n["data"]["product_id"] == sold_out)
         fence(system, staff_user, sock, user)
         assert len([n for n in sock.of("notification") if n["type"] == "back_in_stock"]) == 1
@@ -136,7 +147,12 @@ def test_scheduled_promotion_arrives_after_its_send_at_not_before(system, staff_
     sock = recorders(customer["token"]).connect()
     send_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
     title = f"Scheduled {uuid.uuid4().hex[:4]}"
-    created = system.api("POST", "/api/promotions", staff_user["token"], json={"title": title, "message": "m", "send_at": send_at.isoformat()})
+    created = system.api(
+        "POST",
+        "/api/promotions",
+        staff_user["token"],
+        json={"title": title, "message": "m", "send_at": send_at.isoformat()},
+    )
     assert created.status_code == 201 and created.json()["status"] == "scheduled"
     [note] = sock.wait_for("notification", lambda n: n["title"] == title, timeout=20)
     assert dt.datetime.now(dt.UTC) >= send_at
@@ -152,9 +168,17 @@ def test_refused_connections(system, recorders, kind):
         "missing": None,
         "garbage": "garbage.token.value",
         "expired": pyjwt.encode(
-            {"sub": str(customer["id"]), "type": "access", "jti": uuid.uuid4().hex, "fresh": False,
-             "iat": 1, "nbf": 1, "exp": 2},
-            system.env["JWT_SECRET_KEY"], algorithm="HS256",
+            {
+                "sub": str(customer["id"]),
+                "type": "access",
+                "jti": uuid.uuid4().hex,
+                "fresh": False,
+                "iat": 1,
+                "nbf": 1,
+                "exp": 2,
+            },
+            system.env["JWT_SECRET_KEY"],
+            algorithm="HS256",
         ),
         "refresh": customer["refresh"],
         "revoked": customer["token"],

@@ -24,8 +24,17 @@ def test_staff_creates_product_with_defaults_and_audit_row(client, staff):
     product = response.get_json()
     assert product["stock"] == 12 and product["low_stock_threshold"] == 5 and product["is_active"] is True
     assert set(product) == {
-        "id", "sku", "name", "description", "category", "price_cents", "stock",
-        "low_stock_threshold", "is_active", "created_at", "updated_at",
+        "id",
+        "sku",
+        "name",
+        "description",
+        "category",
+        "price_cents",
+        "stock",
+        "low_stock_threshold",
+        "is_active",
+        "created_at",
+        "updated_at",
     }
     history = client.get(f"/api/products/{product['id']}/stock", headers=headers).get_json()["items"]
     assert [(m["delta"], m["stock_after"], m["reason"]) for m in history] == [(12, 12, "opening stock")]
@@ -38,7 +47,9 @@ def test_customers_and_anonymous_cannot_manage_products(client, customer, make_p
     assert_problem(client.post("/api/products", json=NEW_PRODUCT), 401)
     assert_problem(client.patch(f"/api/products/{product_id}", json={"name": "x"}, headers=headers), 403)
     assert_problem(client.delete(f"/api/products/{product_id}", headers=headers), 403)
-    assert_problem(client.post(f"/api/products/{product_id}/stock", json={"delta": 1, "reason": "x"}, headers=headers), 403)
+    assert_problem(
+        client.post(f"/api/products/{product_id}/stock", json={"delta": 1, "reason": "x"}, headers=headers), 403
+    )
 
 
 @pytest.mark.parametrize(
@@ -62,7 +73,9 @@ def test_create_product_validates(client, staff, change, field):
 def test_duplicate_sku_is_409(client, staff):
     _, headers = staff
     client.post("/api/products", json=NEW_PRODUCT, headers=headers)
-    assert_problem(client.post("/api/products", json={**NEW_PRODUCT, "sku": "pen-1"}, headers=headers), 409, "duplicate_sku")
+    assert_problem(
+        client.post("/api/products", json={**NEW_PRODUCT, "sku": "pen-1"}, headers=headers), 409, "duplicate_sku"
+    )
 
 
 def test_list_filters_and_paginates_with_a_cursor(client, make_product):
@@ -89,7 +102,9 @@ def test_list_rejects_bad_query_args(client, query):
 def test_patch_updates_some_fields_and_not_stock(client, staff, make_product):
     _, headers = staff
     product_id = make_product(stock=7)
-    response = client.patch(f"/api/products/{product_id}", json={"name": "Renamed", "price_cents": 999}, headers=headers)
+    response = client.patch(
+        f"/api/products/{product_id}", json={"name": "Renamed", "price_cents": 999}, headers=headers
+    )
     assert response.status_code == 200
     assert response.get_json()["name"] == "Renamed" and response.get_json()["stock"] == 7
     assert_problem(client.patch(f"/api/products/{product_id}", json={"stock": 100}, headers=headers), 422)
@@ -111,14 +126,18 @@ def test_delete_is_a_soft_delete(client, staff, make_product):
 def test_stock_adjustment_records_reason_and_never_goes_below_zero(client, staff, make_product):
     staff_id, headers = staff
     product_id = make_product(stock=3, threshold=1)
-    response = client.post(f"/api/products/{product_id}/stock", json={"delta": 10, "reason": "delivery"}, headers=headers)
+    response = client.post(
+        f"/api/products/{product_id}/stock", json={"delta": 10, "reason": "delivery"}, headers=headers
+    )
     assert response.status_code == 200 and response.get_json()["stock"] == 13
     assert_problem(
         client.post(f"/api/products/{product_id}/stock", json={"delta": -14, "reason": "breakage"}, headers=headers),
         409,
         "insufficient_stock",
     )
-    assert_problem(client.post(f"/api/products/{product_id}/stock", json={"delta": 0, "reason": "x"}, headers=headers), 422)
+    assert_problem(
+        client.post(f"/api/products/{product_id}/stock", json={"delta": 0, "reason": "x"}, headers=headers), 422
+    )
     assert_problem(client.post(f"/api/products/{product_id}/stock", json={"delta": 2}, headers=headers), 422)
     history = client.get(f"/api/products/{product_id}/stock", headers=headers).get_json()["items"]
     assert [(m["delta"], m["reason"], m["actor_id"]) for m in history][0] == (10, "delivery", staff_id)
@@ -133,7 +152,9 @@ def test_stock_falling_to_threshold_publishes_low_stock_once(client, staff, make
     assert outbox_names().count("inventory.stock_low") == 1
 
 
-def test_waitlist_join_is_idempotent_and_back_in_stock_fulfils_it_once(client, staff, customer, make_user, make_product):
+def test_waitlist_join_is_idempotent_and_back_in_stock_fulfils_it_once(
+    client, staff, customer, make_user, make_product
+):
     _, staff_headers = staff
     customer_id, headers = customer
     other_id, other_headers = make_user("customer")
@@ -163,13 +184,19 @@ def test_review_once_per_customer_and_validated(client, customer, staff, make_pr
     customer_id, headers = customer
     _, staff_headers = staff
     product_id = make_product()
-    response = client.post(f"/api/products/{product_id}/reviews", json={"rating": 5, "body": "Great pen"}, headers=headers)
+    response = client.post(
+        f"/api/products/{product_id}/reviews", json={"rating": 5, "body": "Great pen"}, headers=headers
+    )
     assert response.status_code == 201
     assert response.get_json()["user_id"] == customer_id and response.get_json()["rating"] == 5
     assert "inventory.review_posted" in outbox_names()
-    assert_problem(client.post(f"/api/products/{product_id}/reviews", json={"rating": 4, "body": "x"}, headers=headers), 409)
+    assert_problem(
+        client.post(f"/api/products/{product_id}/reviews", json={"rating": 4, "body": "x"}, headers=headers), 409
+    )
     for bad in ({"rating": 6, "body": "x"}, {"rating": 0, "body": "x"}, {"rating": 3}, {"rating": "5", "body": "x"}):
         assert_problem(client.post(f"/api/products/{product_id}/reviews", json=bad, headers=headers), 422)
-    assert_problem(client.post(f"/api/products/{product_id}/reviews", json={"rating": 3, "body": "x"}, headers=staff_headers), 403)
+    assert_problem(
+        client.post(f"/api/products/{product_id}/reviews", json={"rating": 3, "body": "x"}, headers=staff_headers), 403
+    )
     listed = client.get(f"/api/products/{product_id}/reviews").get_json()["items"]
     assert [r["body"] for r in listed] == ["Great pen"]

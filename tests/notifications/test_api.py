@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import assert_problem
-from tests.notifications.conftest import events, received
+from tests.notifications.conftest import events
 
 
 def send(client, staff_headers, user_id, title="Hello", type_="promotion", **extra):
@@ -43,7 +43,14 @@ def test_create_notification_validates(client, staff, body, status):
 
 def test_create_notification_is_for_employees_and_respects_preferences(client, customer, staff):
     user_id, headers = customer
-    assert_problem(client.post("/api/notifications", json={"user_id": user_id, "type": "promotion", "title": "t", "message": "m"}, headers=headers), 403)
+    assert_problem(
+        client.post(
+            "/api/notifications",
+            json={"user_id": user_id, "type": "promotion", "title": "t", "message": "m"},
+            headers=headers,
+        ),
+        403,
+    )
     client.put("/api/notifications/preferences", json={"types": {"promotion": False}}, headers=headers)
     body = {"user_id": user_id, "type": "promotion", "title": "t", "message": "m"}
     assert_problem(client.post("/api/notifications", json=body, headers=staff[1]), 409, "type_disabled")
@@ -54,7 +61,11 @@ def test_notification_creation_is_rate_limited(app, client, customer, staff):
     app.config["NOTIFICATION_RATE_LIMIT"] = "3/minute"
     try:
         codes = [
-            client.post("/api/notifications", json={"user_id": customer[0], "type": "promotion", "title": f"t{i}", "message": "m"}, headers=staff[1]).status_code
+            client.post(
+                "/api/notifications",
+                json={"user_id": customer[0], "type": "promotion", "title": f"t{i}", "message": "m"},
+                headers=staff[1],
+            ).status_code
             for i in range(4)
         ]
         assert codes == [201, 201, 201, 429]
@@ -64,7 +75,9 @@ def test_notification_creation_is_rate_limited(app, client, customer, staff):
 
 def test_list_filters_paginates_and_counts(client, customer, staff):
     user_id, headers = customer
-    ids = [send(client, staff[1], user_id, f"n{i}", type_="promotion" if i % 2 else "low_stock")["id"] for i in range(5)]
+    ids = [
+        send(client, staff[1], user_id, f"n{i}", type_="promotion" if i % 2 else "low_stock")["id"] for i in range(5)
+    ]
     client.patch(f"/api/notifications/{ids[0]}/read", headers=headers)
     page = client.get("/api/notifications?limit=2", headers=headers).get_json()
     assert [n["id"] for n in page["items"]] == [ids[4], ids[3]] and page["unread_count"] == 4
@@ -173,7 +186,13 @@ def test_socket_refuses_bad_tokens(app, client, customer, socket_for, kind):
         "expired": {"token": create_access_token(identity=str(user_id), expires_delta=dt.timedelta(seconds=-1))},
         "refresh": {"token": create_refresh_token(identity=str(user_id))},
         "revoked": {"token": token},
-        "forged": {"token": pyjwt.encode({"sub": str(user_id), "type": "access", "jti": "j", "exp": 9999999999}, "wrong-key-of-enough-length-here!!", "HS256")},
+        "forged": {
+            "token": pyjwt.encode(
+                {"sub": str(user_id), "type": "access", "jti": "j", "exp": 9999999999},
+                "wrong-key-of-enough-length-here!!",
+                "HS256",
+            )
+        },
         "not-a-string": {"token": 12345},
     }[kind]
     if kind == "revoked":
@@ -191,7 +210,14 @@ def test_join_room_for_own_order_only(client, make_user, staff, make_product, so
     body = {"items": [{"product_id": product_id, "quantity": 1}], "shipping_address": "1 Paper Street"}
     order_id = client.post("/api/orders", json=body, headers=alice).get_json()["id"]
     alice_socket, bob_socket, staff_socket = socket_for(alice), socket_for(bob), socket_for(staff[1])
-    for payload in ({"room": f"order:{order_id}"}, {"room": "staff"}, {"room": "user:1"}, "order:1", None, {"room": "order:x"}):
+    for payload in (
+        {"room": f"order:{order_id}"},
+        {"room": "staff"},
+        {"room": "user:1"},
+        "order:1",
+        None,
+        {"room": "order:x"},
+    ):
         bob_socket.emit("joinRoom", payload)
     assert [e["code"] for e in events(bob_socket, "error")] == ["forbidden"] + ["invalid_room"] * 5
     alice_socket.emit("joinRoom", {"room": f"order:{order_id}"})
@@ -221,19 +247,32 @@ def test_preferences_round_trip_and_validation(client, customer):
     _, headers = customer
     initial = client.get("/api/notifications/preferences", headers=headers).get_json()
     assert initial == {
-        "types": {t: True for t in ("order_status", "low_stock", "new_review", "payment_received", "back_in_stock", "promotion")},
+        "types": {
+            t: True
+            for t in ("order_status", "low_stock", "new_review", "payment_received", "back_in_stock", "promotion")
+        },
         "interests": [],
     }
-    updated = client.put("/api/notifications/preferences", json={"types": {"promotion": False}, "interests": ["Ink", "paper", "ink"]}, headers=headers)
+    updated = client.put(
+        "/api/notifications/preferences",
+        json={"types": {"promotion": False}, "interests": ["Ink", "paper", "ink"]},
+        headers=headers,
+    )
     assert updated.status_code == 200
     assert updated.get_json()["types"]["promotion"] is False and updated.get_json()["interests"] == ["ink", "paper"]
-    partial = client.put("/api/notifications/preferences", json={"types": {"promotion": True}}, headers=headers).get_json()
+    partial = client.put(
+        "/api/notifications/preferences", json={"types": {"promotion": True}}, headers=headers
+    ).get_json()
     assert partial["types"]["promotion"] is True and partial["interests"] == ["ink", "paper"]
     assert client.get("/api/auth/me", headers=headers).get_json()["interests"] == ["ink", "paper"]
-    body = assert_problem(client.put("/api/notifications/preferences", json={"types": {"order_status": False}}, headers=headers), 422)
+    body = assert_problem(
+        client.put("/api/notifications/preferences", json={"types": {"order_status": False}}, headers=headers), 422
+    )
     assert "types" in body["errors"]
     assert_problem(client.put("/api/notifications/preferences", json={"types": {"gossip": True}}, headers=headers), 422)
-    assert_problem(client.put("/api/notifications/preferences", json={"types": {"promotion": "yes please"}}, headers=headers), 422)
+    assert_problem(
+        client.put("/api/notifications/preferences", json={"types": {"promotion": "yes please"}}, headers=headers), 422
+    )
     assert_problem(client.put("/api/notifications/preferences", json={"colour": "red"}, headers=headers), 422)
 
 

@@ -20,7 +20,9 @@ def notifications_of(client, headers, **query):
     return client.get("/api/notifications", query_string=query, headers=headers).get_json()["items"]
 
 
-def test_staff_status_change_reaches_the_customer_socket_and_no_other(client, make_user, staff, make_product, socket_for):
+def test_staff_status_change_reaches_the_customer_socket_and_no_other(
+    client, make_user, staff, make_product, socket_for
+):
     # given
     alice_id, alice = make_user("customer")
     _, bob = make_user("customer")
@@ -42,7 +44,11 @@ def test_staff_status_change_reaches_the_customer_socket_and_no_other(client, ma
     assert shipped["message"] == f"Your order #{order_id} has shipped — tracking {tracking}."
     assert shipped["data"]["order_id"] == order_id and shipped["is_read"] is False
     updates = [payload for name, payload in alice_events if name == "orderUpdate"]
-    assert [(u["previous_status"], u["status"]) for u in updates] == [("pending", "paid"), ("paid", "preparing"), ("preparing", "shipped")]
+    assert [(u["previous_status"], u["status"]) for u in updates] == [
+        ("pending", "paid"),
+        ("paid", "preparing"),
+        ("preparing", "shipped"),
+    ]
     assert all(u["order_id"] == order_id and u["at"] for u in updates)
     assert received(bob_socket) == []
     staff_events = received(staff_socket)
@@ -100,7 +106,7 @@ def test_back_in_stock_notifies_each_waitlisted_user_exactly_once(client, make_u
     client.post(f"/api/products/{product_id}/stock", json={"delta": 5, "reason": "delivery"}, headers=staff[1])
     client.post(f"/api/products/{product_id}/stock", json={"delta": 3, "reason": "delivery"}, headers=staff[1])
     # then
-    for (user_id, headers), sock in zip(waiting, sockets):
+    for (user_id, headers), sock in zip(waiting, sockets, strict=True):
         pushed = [p for n, p in received(sock) if n == "notification"]
         assert [(p["type"], p["user_id"]) for p in pushed] == [("back_in_stock", user_id)]
         assert pushed[0]["title"] == "Back in stock: HB pencils" and pushed[0]["data"]["product_id"] == product_id
@@ -128,7 +134,10 @@ def test_a_redelivered_event_notifies_nobody_twice(client, customer, staff, make
 
 def test_disabled_type_is_neither_stored_nor_pushed(client, staff, make_user, make_product, socket_for):
     _, staff_b = make_user("staff")
-    assert client.put("/api/notifications/preferences", json={"types": {"low_stock": False}}, headers=staff_b).status_code == 200
+    assert (
+        client.put("/api/notifications/preferences", json={"types": {"low_stock": False}}, headers=staff_b).status_code
+        == 200
+    )
     sock = socket_for(staff_b)
     sock.get_received()
     product_id = make_product(stock=3, threshold=2)
@@ -149,7 +158,11 @@ def test_promotion_now_reaches_matching_customers_only(client, make_user, staff,
     audience = client.get("/api/promotions/audience?interests=paper", headers=staff[1]).get_json()
     assert audience == {"recipients": 1}
     # when
-    response = client.post("/api/promotions", json={"title": "Paper week", "message": "20% off all paper", "interests": ["paper"]}, headers=staff[1])
+    response = client.post(
+        "/api/promotions",
+        json={"title": "Paper week", "message": "20% off all paper", "interests": ["paper"]},
+        headers=staff[1],
+    )
     # then
     assert response.status_code == 201
     promotion = client.get("/api/promotions", headers=staff[1]).get_json()["items"][0]
@@ -170,7 +183,9 @@ def test_scheduled_promotion_goes_out_after_send_at_and_only_once(client, custom
 
     send_at = datetime.now(UTC) + timedelta(seconds=1.5)
     response = client.post(
-        "/api/promotions", json={"title": "Soon", "message": "Wait for it", "send_at": send_at.isoformat()}, headers=staff[1]
+        "/api/promotions",
+        json={"title": "Soon", "message": "Wait for it", "send_at": send_at.isoformat()},
+        headers=staff[1],
     )
     assert response.status_code == 201 and response.get_json()["status"] == "scheduled"
     # before send_at: nothing is claimed or sent
@@ -192,10 +207,22 @@ def test_scheduled_promotion_can_be_cancelled(client, customer, staff):
     from datetime import UTC, datetime, timedelta
 
     send_at = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-    promo = client.post("/api/promotions", json={"title": "Later", "message": "m", "send_at": send_at}, headers=staff[1]).get_json()
+    promo = client.post(
+        "/api/promotions", json={"title": "Later", "message": "m", "send_at": send_at}, headers=staff[1]
+    ).get_json()
     cancelled = client.post(f"/api/promotions/{promo['id']}/cancel", headers=staff[1])
     assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
     assert client.post(f"/api/promotions/{promo['id']}/cancel", headers=staff[1]).status_code == 409
     assert client.post("/api/promotions", json={"title": "x", "message": "m"}, headers=customer[1]).status_code == 403
-    assert client.post("/api/promotions", json={"title": "x", "message": "m", "send_at": "tomorrow"}, headers=staff[1]).status_code == 422
-    assert client.post("/api/promotions", json={"title": "x", "message": "m", "send_at": "2030-01-01T10:00:00"}, headers=staff[1]).status_code == 422
+    assert (
+        client.post(
+            "/api/promotions", json={"title": "x", "message": "m", "send_at": "tomorrow"}, headers=staff[1]
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/api/promotions", json={"title": "x", "message": "m", "send_at": "2030-01-01T10:00:00"}, headers=staff[1]
+        ).status_code
+        == 422
+    )

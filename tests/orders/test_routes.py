@@ -120,7 +120,9 @@ def test_customers_see_only_their_own_orders(client, make_user, staff, make_prod
     bob_order = place(client, bob, (product_id, 1)).get_json()["id"]
     assert [o["id"] for o in client.get("/api/orders", headers=alice).get_json()["items"]] == [alice_order]
     # a filter for someone else's orders gives the customer only their own
-    assert [o["id"] for o in client.get(f"/api/orders?user_id={bob_id}", headers=alice).get_json()["items"]] == [alice_order]
+    assert [o["id"] for o in client.get(f"/api/orders?user_id={bob_id}", headers=alice).get_json()["items"]] == [
+        alice_order
+    ]
     assert_problem(client.get(f"/api/orders/{bob_order}", headers=alice), 404, "not_found")
     assert_problem(client.post(f"/api/orders/{bob_order}/cancel", headers=alice), 404)
     assert_problem(client.post(f"/api/orders/{bob_order}/pay", headers=alice), 404)
@@ -149,7 +151,12 @@ def test_status_machine_with_history_and_illegal_moves(client, customer, staff, 
     assert_problem(move("cancelled"), 409, "illegal_transition")
     delivered = move("delivered").get_json()
     assert [h["status"] for h in delivered["history"]] == ["pending", "paid", "preparing", "shipped", "delivered"]
-    assert delivered["history"][2] | {"at": None} == {"status": "preparing", "by": staff_id, "note": "Picking", "at": None}
+    assert delivered["history"][2] | {"at": None} == {
+        "status": "preparing",
+        "by": staff_id,
+        "note": "Picking",
+        "at": None,
+    }
     assert_problem(move("pending"), 409)
     assert_problem(move("lost"), 422)
     assert_problem(client.patch(f"/api/orders/{order_id}/status", json={"status": "paid"}, headers=headers), 403)
@@ -163,7 +170,8 @@ def test_status_changes_publish_domain_events(client, customer, staff, make_prod
     order_id = place(client, customer[1], (make_product(), 1)).get_json()["id"]
     client.patch(f"/api/orders/{order_id}/status", json={"status": "paid"}, headers=staff[1])
     payloads = [
-        e.payload for e in db.session.scalars(select(OutboxEvent).where(OutboxEvent.name == "orders.order_status_changed"))
+        e.payload
+        for e in db.session.scalars(select(OutboxEvent).where(OutboxEvent.name == "orders.order_status_changed"))
     ]
     assert [(p["order_id"], p["previous_status"], p["status"]) for p in payloads] == [(order_id, "pending", "paid")]
     assert all(e.dispatched_at is not None for e in db.session.scalars(select(OutboxEvent)))
@@ -182,7 +190,9 @@ def test_customer_cancels_while_pending_or_paid_and_stock_returns(client, custom
     for status in ("paid", "preparing"):
         client.patch(f"/api/orders/{second}/status", json={"status": status}, headers=staff[1])
     assert_problem(client.post(f"/api/orders/{second}/cancel", headers=headers), 409, "illegal_transition")
-    assert client.post(f"/api/orders/{second}/cancel", headers=staff[1], json={"note": "Out of boxes"}).status_code == 200
+    assert (
+        client.post(f"/api/orders/{second}/cancel", headers=staff[1], json={"note": "Out of boxes"}).status_code == 200
+    )
     assert stock_of(client, product_id) == 5
 
 
@@ -227,16 +237,28 @@ def _pending_payment(client, headers, make_product, app):
 def test_payment_webhook_verifies_signature_staleness_and_replays(client, customer, make_product, app):
     _, headers = customer
     order_id = _pending_payment(client, headers, make_product, app)
-    event = {"id": "evt_1", "type": "payment.succeeded", "data": {"payment_ref": "sbx_pay_test", "order_id": order_id, "amount_cents": 1000}}
+    event = {
+        "id": "evt_1",
+        "type": "payment.succeeded",
+        "data": {"payment_ref": "sbx_pay_test", "order_id": order_id, "amount_cents": 1000},
+    }
 
     # forged: wrong secret, tampered body, missing and malformed headers
     assert_problem(signed_post(client, "payments", event, secret="guessed"), 400, "invalid_signature")
     good_header = signing.sign("test-payment-secret", json.dumps(event).encode())
     tampered = json.dumps({**event, "data": {**event["data"], "amount_cents": 1}}).encode()
-    response = client.post("/api/webhooks/payments", data=tampered, headers={signing.HEADER: good_header, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/webhooks/payments",
+        data=tampered,
+        headers={signing.HEADER: good_header, "Content-Type": "application/json"},
+    )
     assert_problem(response, 400, "invalid_signature")
     assert_problem(client.post("/api/webhooks/payments", json=event), 400, "invalid_signature")
-    assert_problem(client.post("/api/webhooks/payments", json=event, headers={signing.HEADER: "t=abc,v1="}), 400, "invalid_signature")
+    assert_problem(
+        client.post("/api/webhooks/payments", json=event, headers={signing.HEADER: "t=abc,v1="}),
+        400,
+        "invalid_signature",
+    )
     # stale
     assert_problem(signed_post(client, "payments", event, timestamp=int(time.time()) - 301), 400, "stale_signature")
     assert client.get(f"/api/orders/{order_id}", headers=headers).get_json()["status"] == "pending"
@@ -253,7 +275,11 @@ def test_payment_webhook_verifies_signature_staleness_and_replays(client, custom
 
 def test_payment_webhook_rejects_a_wrong_amount_and_bad_bodies(client, customer, make_product, app):
     order_id = _pending_payment(client, customer[1], make_product, app)
-    wrong = {"id": "evt_2", "type": "payment.succeeded", "data": {"payment_ref": "sbx_pay_test", "order_id": order_id, "amount_cents": 1}}
+    wrong = {
+        "id": "evt_2",
+        "type": "payment.succeeded",
+        "data": {"payment_ref": "sbx_pay_test", "order_id": order_id, "amount_cents": 1},
+    }
     assert_problem(signed_post(client, "payments", wrong), 409, "amount_mismatch")
     assert_problem(signed_post(client, "payments", None, body=b"{nope"), 400)
     assert_problem(signed_post(client, "payments", None, body=b"[1]"), 400)
@@ -266,12 +292,20 @@ def test_shipping_webhook_marks_shipped_then_delivered_once(client, customer, st
     order_id = place(client, headers, (make_product(), 1)).get_json()["id"]
     for status in ("paid", "preparing"):
         client.patch(f"/api/orders/{order_id}/status", json={"status": status}, headers=staff[1])
-    shipped = {"id": "evt_s1", "type": "shipment.shipped", "data": {"order_id": order_id, "tracking_number": "1ZTEST123"}}
+    shipped = {
+        "id": "evt_s1",
+        "type": "shipment.shipped",
+        "data": {"order_id": order_id, "tracking_number": "1ZTEST123"},
+    }
     assert_problem(signed_post(client, "shipping", shipped, secret="test-payment-secret"), 400, "invalid_signature")
     assert signed_post(client, "shipping", shipped).status_code == 200
     order = client.get(f"/api/orders/{order_id}", headers=headers).get_json()
     assert order["status"] == "shipped" and order["tracking_number"] == "1ZTEST123"
-    delivered = {"id": "evt_s2", "type": "shipment.delivered", "data": {"order_id": order_id, "tracking_number": "1ZTEST123"}}
+    delivered = {
+        "id": "evt_s2",
+        "type": "shipment.delivered",
+        "data": {"order_id": order_id, "tracking_number": "1ZTEST123"},
+    }
     assert signed_post(client, "shipping", delivered).status_code == 200
     assert signed_post(client, "shipping", delivered).get_json()["duplicate"] is True
     history = client.get(f"/api/orders/{order_id}", headers=headers).get_json()["history"]
