@@ -223,3 +223,17 @@ def test_a_revoked_token_drops_its_connected_socket(system, recorders):
     from tests.e2e.harness import wait_until
 
     wait_until(lambda: not sock.client.connected, timeout=5, what="the revoked socket to be dropped")
+
+
+def test_gevent_web_process_serves_the_same_rooms(system, staff_user, recorders):
+    """ASYNC_MODE=gevent (gunicorn's gevent worker) joins the same Redis queue as the eventlet processes."""
+    gevent_url = system.start_web(index=2, async_mode="gevent")
+    customer = system.register("Gina")
+    for transports in (["websocket"], ["polling"]):
+        sock = recorders(customer["token"], url=gevent_url, transports=transports).connect()
+        title = f"to gevent over {transports[0]}"
+        body = {"user_id": customer["id"], "type": "promotion", "title": title, "message": "m"}
+        assert system.api("POST", "/api/notifications", staff_user["token"], json=body).status_code == 201
+        sock.wait_for("notification", lambda n, title=title: n["title"] == title)
+        sock.close()
+    assert system.api("GET", "/api/products", base=gevent_url).status_code == 200

@@ -1,0 +1,1 @@
+"""NovaCart benchmarks: commands that print figures (never assertions in tests)."""
