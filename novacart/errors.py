@@ -176,6 +176,7 @@ def _rate_limited(error: HTTPException) -> Response:
 def init_app(app: Flask) -> None:
     from flask_jwt_extended.exceptions import JWTExtendedException
     from jwt.exceptions import PyJWTError
+    from sqlalchemy.exc import OperationalError
 
     from novacart.extensions import jwt
 
@@ -201,6 +202,23 @@ def init_app(app: Flask) -> None:
     jwt.revoked_token_loader(lambda header, payload: unauthorized("The token has been revoked.", "token_revoked"))
     jwt.user_lookup_error_loader(lambda header, payload: unauthorized("The token's user no longer exists."))
     jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("A fresh token is required."))
+
+    @app.errorhandler(OperationalError)
+    def handle_database_unavailable(error: OperationalError):
+        # The database is down, restarting or locked past the busy timeout: a retryable 503, never a 500.
+        from novacart.extensions import db
+
+        logger.error("database unavailable on %s %s: %s", request.method, request.path, error.orig)
+        db.session.rollback()
+        if not wants_json():
+            return render_template("errors/http.html", error=ServiceUnavailableError("Try again shortly.")), 503
+        return problem(
+            503,
+            "Service unavailable",
+            code="database_unavailable",
+            detail="The database is briefly unavailable; try again in a few seconds.",
+            headers={"Retry-After": "5"},
+        )
 
     @app.errorhandler(JWTExtendedException)
     @app.errorhandler(PyJWTError)

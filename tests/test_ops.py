@@ -63,3 +63,29 @@ def test_production_refuses_to_start_without_or_with_default_secrets(monkeypatch
 
     with pytest.raises(RuntimeError, match="refusing"):
         create_app(DevSecrets)
+
+
+def test_database_outage_is_a_503_problem_not_a_500(app, client):
+    from sqlalchemy import create_engine
+
+    from novacart.extensions import db
+
+    # given a database that cannot be reached (a closed port)
+    broken = create_engine("postgresql+psycopg://nobody:x@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
+    engines = db._app_engines[app]
+    healthy = engines[None]
+    engines[None] = broken
+    db.session.remove()
+    try:
+        # when
+        response = client.get("/api/products")
+        # then
+        assert response.status_code == 503
+        body = response.get_json()
+        assert body["code"] == "database_unavailable" and response.headers["Retry-After"] == "5"
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.get_json()["db"] == "unavailable"
+    finally:
+        engines[None] = healthy
+        db.session.remove()
+    assert client.get("/api/products").status_code == 200
