@@ -54,6 +54,14 @@ class Config:
     ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()]
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
 
+    # The employee dashboard (/dashboard): a Flask-Login session cookie, and CSRF tokens checked on the
+    # dashboard's requests only; the JSON API authenticates with bearer tokens, which no other site can send.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)  # true when served over HTTPS
+    WTF_CSRF_CHECK_DEFAULT = False
+    WTF_CSRF_TIME_LIMIT = None  # valid as long as the session: the dashboard stays open all day
+
     ACCESS_TOKEN_MINUTES = _int("ACCESS_TOKEN_MINUTES", 15)
     REFRESH_TOKEN_DAYS = _int("REFRESH_TOKEN_DAYS", 30)
     JWT_TOKEN_LOCATION = ["headers"]
@@ -113,6 +121,10 @@ class Config:
             "task_reject_on_worker_lost": True,
             "worker_prefetch_multiplier": 1,
             "broker_connection_retry_on_startup": True,
+            # A web request enqueues after its commit: with Redis down it must not hang. The outbox
+            # sweep re-dispatches whatever could not be enqueued.
+            "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+            "broker_connection_timeout": 2,
             "broker_transport_options": {"visibility_timeout": 3600},
             "task_always_eager": cls.CELERY_TASK_ALWAYS_EAGER,
             "task_eager_propagates": True,

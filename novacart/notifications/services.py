@@ -177,8 +177,8 @@ def create_many(
 
 def send_realtime(notifications: Sequence[dict[str, Any]]) -> None:
     """Emit each notification to its user's room (every tab and device of that user)."""
+    realtime.emit_many([("notification", item, realtime.user_room(item["user_id"])) for item in notifications])
     for item in notifications:
-        realtime.emit("notification", item, room=realtime.user_room(item["user_id"]))
         metrics.NOTIFICATIONS_PUSHED.labels(type=item["type"]).inc()
 
 
@@ -245,23 +245,18 @@ def mark_read(user_id: int, notification_id: int) -> Notification:
 
 @transactional
 def mark_all_read(user_id: int) -> int:
-    """Mark every unread notification of the user read; returns how many changed."""
+    """Mark every unread notification of the user read (one statement); returns how many changed."""
     ids = list(
         db.session.scalars(
-            select(Notification.id).where(Notification.user_id == user_id, Notification.is_read.is_(False))
-        )
-    )
-    if not ids:
-        return 0
-    now = utcnow()
-    for chunk in _chunks(ids, 5000):
-        db.session.execute(
             update(Notification)
-            .where(Notification.id.in_(chunk), Notification.is_read.is_(False))
-            .values(is_read=True, read_at=now)
+            .where(Notification.user_id == user_id, Notification.is_read.is_(False))
+            .values(is_read=True, read_at=utcnow())
+            .returning(Notification.id)
             .execution_options(synchronize_session=False)
         )
-    on_commit(lambda: _emit_read(user_id, ids, 0))
+    )
+    if ids:
+        on_commit(lambda: _emit_read(user_id, sorted(ids), 0))
     return len(ids)
 
 
@@ -490,6 +485,12 @@ def send_promotion(promotion_id: int) -> int:
     return recipients
 
 
-def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def counts_by_type_since(since: datetime) -> dict[str, int]:
+    """How many notifications of each type were created since `since` (every type, zeros included)."""
+    counts = {t.value: 0 for t in NotificationType}
+    rows = db.session.execute(
+        select(Notification.type, func.count()).where(Notification.created_at >= since).group_by(Notification.type)
+    )
+    for type_, count in rows:
+        counts[str(type_)] = count
+    return counts
