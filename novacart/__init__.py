@@ -50,7 +50,7 @@ def _configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask, *, worker: bool) -> None:
     from novacart import errors, kv, realtime
     from novacart.celery_app import celery_init_app
-    from novacart.extensions import api, db, jwt, limiter, login_manager, migrate
+    from novacart.extensions import api, csrf, db, jwt, limiter, login_manager, migrate
 
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
@@ -61,6 +61,9 @@ def register_extensions(app: Flask, *, worker: bool) -> None:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     jwt.init_app(app)
     login_manager.init_app(app)
+    login_manager.login_view = "dashboard.login"
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)  # checked by the dashboard blueprint only (WTF_CSRF_CHECK_DEFAULT is off)
     limiter.init_app(app)
     api.init_app(app)
     kv.init_app(app)
@@ -88,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from novacart.auth import cli as auth_cli
     from novacart.auth import routes as auth_routes
     from novacart.auth import security  # noqa: F401  (registers the token and session loaders)
+    from novacart.dashboard import views as dashboard_views
     from novacart.events import models as event_models  # noqa: F401  (the outbox table)
     from novacart.extensions import api
     from novacart.inventory import routes as inventory_routes
@@ -103,3 +107,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(seed.seed_bp)
     app.register_blueprint(metrics.metrics_bp)
     app.register_blueprint(ops.ops_bp)
+    app.register_blueprint(dashboard_views.web_bp)

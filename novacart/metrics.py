@@ -67,3 +67,16 @@ def _queue_registry(app) -> CollectorRegistry:
     registry = CollectorRegistry()
     registry.register(QueueCollector(app))
     return registry
+
+
+def connected_sockets() -> float:
+    """Sockets connected now: to every web process in multiprocess mode, else to this process."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return registry.get_sample_value("novacart_connected_sockets") or 0.0
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("novacart_connected_sockets") or 0.0

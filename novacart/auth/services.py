@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import redis
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from novacart.auth.models import Role, User
@@ -18,6 +19,7 @@ from novacart.db import transactional
 from novacart.errors import ConflictError, InvalidCredentialsError, NotFoundError, ServiceUnavailableError
 from novacart.extensions import db
 from novacart.kv import redis_client
+from novacart.pagination import Page, paginate
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +108,11 @@ def create_user(email: str, password: str, name: str, role: Role) -> User:
 _DUMMY_HASH: str | None = None
 
 
-def authenticate(email: str, password: str) -> Tokens:
-    """Check credentials and issue tokens. Raises InvalidCredentialsError, the same for both mistakes."""
+def check_credentials(email: str, password: str) -> User:
+    """The active user with these credentials (the dashboard's session sign-in).
+
+    Raises InvalidCredentialsError, the same for an unknown e-mail and a wrong password.
+    """
     global _DUMMY_HASH
     user = find_user_by_email(email)
     if user is None:
@@ -117,7 +122,12 @@ def authenticate(email: str, password: str) -> Tokens:
         raise InvalidCredentialsError("Wrong e-mail or password.")
     if not check_password_hash(user.password_hash, password) or not user.is_active_account:
         raise InvalidCredentialsError("Wrong e-mail or password.")
-    return issue_tokens(user)
+    return user
+
+
+def authenticate(email: str, password: str) -> Tokens:
+    """Check credentials and issue tokens. Raises InvalidCredentialsError, the same for both mistakes."""
+    return issue_tokens(check_credentials(email, password))
 
 
 def revoke_token(jti: str, expires_at: float) -> None:
@@ -160,3 +170,27 @@ def change_role(actor_id: int, user_id: int, role: Role) -> User:
         logger.info("user %s changed role of user %s from %s to %s", actor_id, user.id, user.role, role)
         user.role = role
     return user
+
+
+def users_by_ids(user_ids: Iterable[int]) -> dict[int, User]:
+    """The users with these ids, keyed by id, in one query (unknown ids are left out)."""
+    ids = {int(i) for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    return {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def list_users(*, limit: int, after_id: int | None, role: Role | None = None, q: str | None = None) -> Page:
+    """Users newest first, by role and by part of the e-mail or name (the admins' user list)."""
+    stmt = select(User)
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    if q and q.strip():
+        needle = q.strip().lower()
+        stmt = stmt.where(
+            or_(
+                func.lower(User.email).contains(needle, autoescape=True),
+                func.lower(User.name).contains(needle, autoescape=True),
+            )
+        )
+    return paginate(stmt, User.id, limit=limit, after_id=after_id, newest_first=True)

@@ -7,7 +7,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from novacart import events
@@ -313,3 +313,50 @@ def handle_shipping_event(carrier_name: str, event: dict) -> bool:
     else:
         logger.info("carrier event %s for order %s in status %s ignored", event["type"], order.id, order.status)
     return True
+
+
+def search_orders(
+    *,
+    limit: int,
+    after_id: int | None,
+    status: str | None = None,
+    q: str | None = None,
+    order_id: int | None = None,
+) -> Page:
+    """The employees' order board: every order, newest first, by status and by a search.
+
+    `q` matches an order number exactly ("42" or "#42") or part of the customer's e-mail or name,
+    case-insensitively. `order_id` narrows the result to that one order, so the board can ask whether
+    an order that just changed still matches its filters. Callers check that the viewer is an employee.
+    """
+    stmt = select(Order)
+    if status:
+        stmt = stmt.where(Order.status == str(status))
+    if order_id is not None:
+        stmt = stmt.where(Order.id == order_id)
+    q = (q or "").strip()
+    if q:
+        needle = q.lower()
+        matches = [
+            Order.user_id.in_(
+                select(User.id).where(
+                    or_(
+                        func.lower(User.email).contains(needle, autoescape=True),
+                        func.lower(User.name).contains(needle, autoescape=True),
+                    )
+                )
+            )
+        ]
+        number = q.removeprefix("#").strip()
+        if number.isascii() and number.isdigit() and len(number) <= 18:
+            matches.append(Order.id == int(number))
+        stmt = stmt.where(or_(*matches))
+    return paginate(stmt, Order.id, limit=limit, after_id=after_id, newest_first=True)
+
+
+def count_orders_by_status() -> dict[str, int]:
+    """How many orders are in each status (every status, zeros included)."""
+    counts = {status.value: 0 for status in OrderStatus}
+    for status, count in db.session.execute(select(Order.status, func.count()).group_by(Order.status)):
+        counts[str(status)] = count
+    return counts

@@ -1,0 +1,186 @@
+"""The dashboard's forms (Flask-WTF: every form carries a CSRF token).
+
+Shape validation only, mirroring the API's schemas; the rules live in the services, whose errors the
+views show next to the form.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    NoneOf,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from novacart.auth.models import Role
+from novacart.orders.models import OrderStatus
+
+MAX_STOCK = 1_000_000
+MAX_PRICE = Decimal("1000000.00")  # the API's cap: one million, in cents there
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class LoginForm(FlaskForm):
+    email = StringField(
+        "E-mail",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter your e-mail."),
+            Length(max=254),
+            Regexp(EMAIL_PATTERN, message="Not an e-mail."),
+        ],
+    )
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
+    next = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token (mark read, deactivate, cancel, sign out)."""
+
+
+class OrderStatusForm(FlaskForm):
+    status = HiddenField(validators=[AnyOf([s.value for s in OrderStatus], message="Unknown status.")])
+    note = StringField("Note", filters=[_strip], validators=[Optional(), Length(max=500)])
+    tracking_number = StringField("Tracking number", filters=[_strip], validators=[Optional(), Length(max=64)])
+
+
+class ProductForm(FlaskForm):
+    sku = StringField(
+        "SKU",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter a SKU."),
+            Regexp(SKU_PATTERN, message="Letters, digits, dot, dash, underscore; up to 64."),
+        ],
+    )
+    name = StringField("Name", filters=[_strip], validators=[DataRequired("Enter a name."), Length(max=200)])
+    category = StringField("Category", filters=[_strip], validators=[DataRequired("Enter a category."), Length(max=80)])
+    price = DecimalField(
+        "Price",
+        places=2,
+        validators=[
+            InputRequired("Enter a price."),
+            NumberRange(min=0, max=MAX_PRICE, message="From 0 to 1,000,000."),
+        ],
+    )
+    low_stock_threshold = IntegerField(
+        "Low-stock threshold",
+        default=5,
+        validators=[InputRequired("Enter a threshold."), NumberRange(min=0, max=MAX_STOCK)],
+    )
+    description = TextAreaField("Description", filters=[_strip], validators=[Optional(), Length(max=5000)])
+
+    def price_cents(self) -> int:
+        return int((self.price.data * 100).to_integral_value())
+
+    def details(self) -> dict:
+        """The product's fields as the inventory services take them."""
+        return {
+            "sku": self.sku.data,
+            "name": self.name.data,
+            "category": self.category.data,
+            "description": self.description.data or "",
+            "price_cents": self.price_cents(),
+            "low_stock_threshold": self.low_stock_threshold.data,
+        }
+
+
+class ProductCreateForm(ProductForm):
+    stock = IntegerField(
+        "Opening stock", default=0, validators=[InputRequired("Enter the opening stock."), NumberRange(0, MAX_STOCK)]
+    )
+
+
+class StockAdjustForm(FlaskForm):
+    delta = IntegerField(
+        "Change",
+        validators=[
+            InputRequired("Enter how many to add (or remove with a minus)."),
+            NumberRange(min=-MAX_STOCK, max=MAX_STOCK),
+            NoneOf([0], message="Must not be 0."),
+        ],
+    )
+    reason = StringField(
+        "Reason", filters=[_strip], validators=[DataRequired("Say why the stock changes."), Length(max=200)]
+    )
+
+
+class PromotionForm(FlaskForm):
+    title = StringField("Title", filters=[_strip], validators=[DataRequired("Enter a title."), Length(max=200)])
+    message = TextAreaField(
+        "Message", filters=[_strip], validators=[DataRequired("Enter the message."), Length(max=2000)]
+    )
+    interests = StringField(
+        "Interests",
+        filters=[_strip],
+        validators=[Optional(), Length(max=2000)],
+        description="Comma-separated, e.g. paper, ink. Empty: every customer.",
+    )
+    when = RadioField("Send", choices=[SelectChoice("now", "Now"), SelectChoice("later", "At a time")], default="now")
+    send_at = DateTimeLocalField("Send at", format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()])
+    tz_offset = HiddenField(default="0")  # the browser's Date.getTimezoneOffset(), set by dashboard.js
+
+    def interest_list(self) -> list[str]:
+        return parse_interests(self.interests.data)
+
+    def validate_interests(self, field) -> None:
+        items = parse_interests(field.data)
+        if len(items) > 50:
+            raise ValidationError("At most 50 interests.")
+        if any(len(item) > 40 for item in items):
+            raise ValidationError("Each interest is at most 40 characters.")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.when.data == "later" and self.send_at.data is None and not self.send_at.errors:
+            self.send_at.errors = [*self.send_at.errors, "Pick the date and time to send it."]
+            return False
+        return valid
+
+    def validate_tz_offset(self, field) -> None:
+        try:
+            minutes = int(field.data or 0)
+        except ValueError:
+            raise ValidationError("Not a time-zone offset.") from None
+        if not -14 * 60 <= minutes <= 14 * 60:
+            raise ValidationError("Not a time-zone offset.")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in Role])
+
+
+def parse_interests(raw: str | None) -> list[str]:
+    """'Paper, ink ,, paper' → ['paper', 'ink']: lower-case, trimmed, unique, in order."""
+    seen: dict[str, None] = {}
+    for part in (raw or "").split(","):
+        item = part.strip().lower()
+        if item:
+            seen.setdefault(item, None)
+    return list(seen)

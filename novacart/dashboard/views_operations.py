@@ -1,0 +1,63 @@
+"""Operations (admins only): sockets, the delivery queue, today's notifications, health, users' roles."""
+
+from __future__ import annotations
+
+import flask_login
+from flask import Blueprint, abort, flash, render_template, request
+
+from novacart import metrics, ops
+from novacart.auth import services as auth_services
+from novacart.auth.models import Role
+from novacart.dashboard.common import actor_id, back, cursor_for, form_errors, page_args, refused, start_of_today_utc
+from novacart.dashboard.forms import RoleForm
+from novacart.errors import DomainError
+from novacart.notifications import services as notification_services
+
+bp = Blueprint("operations", __name__, url_prefix="/operations")
+
+ROLES = [r.value for r in Role]
+
+
+@bp.before_request
+def _admins_only():
+    if flask_login.current_user.role != Role.ADMIN:
+        abort(403, description="Operations are for admins.")
+
+
+@bp.route("/")
+def index():
+    """The system's vital signs, and users with their roles."""
+    role = request.args.get("role") if request.args.get("role") in ROLES else None
+    q = (request.args.get("q") or "").strip()[:200]
+    limit, after_id = page_args()
+    users = auth_services.list_users(limit=limit, after_id=after_id, role=Role(role) if role else None, q=q)
+    health = {"Database": ops.check_database(), "Redis": ops.check_redis()}
+    return render_template(
+        "dashboard/operations/index.html",
+        sockets=int(metrics.connected_sockets()),
+        queue=notification_services.queue_stats(),
+        per_type=notification_services.counts_by_type_since(start_of_today_utc()),
+        health=health,
+        users=users.items,
+        next_cursor=users.next_cursor,
+        filters={"role": role, "q": q},
+        roles=ROLES,
+        role_form=RoleForm(formdata=None),
+        me=actor_id(),
+        cursor_for=cursor_for,
+    )
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+def change_role(user_id: int):
+    """Promote or demote a user (never yourself)."""
+    form = RoleForm()
+    if not form.validate():
+        flash(form_errors(form), "error")
+        return back("dashboard.operations.index")
+    try:
+        user = auth_services.change_role(actor_id(), user_id, Role(form.role.data))
+    except DomainError as error:
+        return refused(error, "dashboard.operations.index")
+    flash(f"{user.name} ({user.email}) is now {user.role.value}.", "success")
+    return back("dashboard.operations.index")

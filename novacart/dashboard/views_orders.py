@@ -1,0 +1,118 @@
+"""The orders board: filter, search, one-click legal status moves, live updates; and one order in full."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, render_template, request
+
+from novacart.auth import services as auth_services
+from novacart.dashboard.common import (
+    actor_id,
+    back,
+    current_employee,
+    cursor_for,
+    form_errors,
+    is_fetch,
+    page_args,
+    refused,
+)
+from novacart.dashboard.forms import OrderStatusForm
+from novacart.errors import DomainError
+from novacart.orders import services as order_services
+from novacart.orders.models import LEGAL_MOVES, OrderStatus
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
+
+STATUSES = [s.value for s in OrderStatus]
+# Forward moves first, cancelling last; the labels are what the buttons say.
+MOVE_LABELS = {
+    OrderStatus.PAID: "Mark paid",
+    OrderStatus.PREPARING: "Start preparing",
+    OrderStatus.SHIPPED: "Ship",
+    OrderStatus.DELIVERED: "Mark delivered",
+    OrderStatus.CANCELLED: "Cancel",
+}
+
+
+def next_moves(status: str) -> list[tuple[str, str]]:
+    """The legal next statuses of an order in `status` (LEGAL_MOVES), as (status, button label)."""
+    legal = LEGAL_MOVES.get(OrderStatus(status), frozenset())
+    return [(move.value, label) for move, label in MOVE_LABELS.items() if move in legal]
+
+
+def _filters() -> dict:
+    status = request.args.get("status") or None
+    return {
+        "status": status if status in STATUSES else None,
+        "q": (request.args.get("q") or "").strip()[:200],
+    }
+
+
+def _render_row(order, customer):
+    return render_template("dashboard/orders/_row.html", order=order, customer=customer, next_moves=next_moves)
+
+
+@bp.route("/")
+def board():
+    """Every order, newest first, by status and by order number or customer."""
+    filters = _filters()
+    limit, after_id = page_args()
+    page = order_services.search_orders(limit=limit, after_id=after_id, **filters)
+    customers = auth_services.users_by_ids(order.user_id for order in page.items)
+    return render_template(
+        "dashboard/orders/board.html",
+        orders=page.items,
+        customers=customers,
+        next_cursor=page.next_cursor,
+        first_page=after_id is None,
+        counts=order_services.count_orders_by_status(),
+        statuses=STATUSES,
+        filters=filters,
+        next_moves=next_moves,
+        cursor_for=cursor_for,
+    )
+
+
+@bp.route("/<int:order_id>/row")
+def row(order_id: int):
+    """One row of the board, for live updates; 204 when the order does not match the board's filters."""
+    page = order_services.search_orders(limit=1, after_id=None, order_id=order_id, **_filters())
+    if not page.items:
+        return "", 204
+    order = page.items[0]
+    return _render_row(order, auth_services.users_by_ids([order.user_id]).get(order.user_id))
+
+
+@bp.route("/<int:order_id>")
+def detail(order_id: int):
+    """An order's lines, total, address, tracking and history, with its legal next moves."""
+    order = order_services.get_order(current_employee(), order_id)
+    people = auth_services.users_by_ids([order.user_id, *(change.by for change in order.history)])
+    return render_template(
+        "dashboard/orders/detail.html",
+        order=order,
+        customer=people.get(order.user_id),
+        people=people,
+        next_moves=next_moves,
+        form=OrderStatusForm(),
+    )
+
+
+@bp.route("/<int:order_id>/status", methods=["POST"])
+def change_status(order_id: int):
+    """Move an order to a legal next status (the services refuse an illegal one with 409)."""
+    form = OrderStatusForm()
+    if not form.validate():
+        if is_fetch():
+            return jsonify({"error": form_errors(form), "code": "validation_error"}), 422
+        flash(form_errors(form), "error")
+        return back("dashboard.orders.detail", order_id=order_id)
+    try:
+        order = order_services.change_status(
+            actor_id(), order_id, form.status.data, form.note.data or None, form.tracking_number.data or None
+        )
+    except DomainError as error:
+        return refused(error, "dashboard.orders.detail", order_id=order_id)
+    if is_fetch():
+        return _render_row(order, auth_services.users_by_ids([order.user_id]).get(order.user_id))
+    flash(f"Order #{order.id} is now {order.status}.", "success")
+    return back("dashboard.orders.detail", order_id=order.id)

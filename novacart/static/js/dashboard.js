@@ -1,0 +1,464 @@
+/* NovaCart employee dashboard: live updates over Socket.IO and one-click actions without reloads.
+ *
+ * Loaded from a file (the Content-Security-Policy forbids inline scripts). Everything here enhances
+ * server-rendered pages: without JavaScript every form still works with a full page load. Text that
+ * users typed only ever reaches the DOM as server-escaped HTML fragments or through textContent.
+ */
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var page = body.dataset.page || "";
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrfToken = csrfMeta ? csrfMeta.getAttribute("content") : "";
+  var latestAtLoad = parseInt(body.dataset.latestNotification || "0", 10);
+
+  // -- helpers -----------------------------------------------------------------------------------
+
+  function send(url, options) {
+    options = options || {};
+    var headers = Object.assign({ "X-Requested-With": "fetch" }, options.headers || {});
+    if (options.method && options.method !== "GET") headers["X-CSRFToken"] = csrfToken;
+    return fetch(url, Object.assign({}, options, { headers: headers, credentials: "same-origin" })).then(function (response) {
+      if (response.status === 401) {
+        window.location.reload(); // the session ended: the reload leads to the sign-in page
+        throw new Error("signed out");
+      }
+      return response;
+    });
+  }
+
+  function fragment(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim(); // server-rendered, autoescaped markup
+    return template.content.firstElementChild;
+  }
+
+  function flash(element) {
+    element.classList.remove("flash-row");
+    void element.offsetWidth; // restart the animation
+    element.classList.add("flash-row");
+    window.setTimeout(function () { element.classList.remove("flash-row"); }, 2600);
+  }
+
+  function errorText(response) {
+    var type = response.headers.get("Content-Type") || "";
+    if (type.indexOf("json") !== -1) {
+      return response.json().then(function (body) { return body.error || body.detail || "That did not work."; });
+    }
+    return Promise.resolve(response.status === 400 ? "The page expired: reload it and try again." : "That did not work (" + response.status + ").");
+  }
+
+  // -- times in the viewer's zone ----------------------------------------------------------------
+
+  var sameDay = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+  var sameYear = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  var otherYear = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+
+  function localiseTimes(root) {
+    var now = new Date();
+    (root || document).querySelectorAll("time.ts[datetime]").forEach(function (el) {
+      if (el.dataset.localised) return;
+      var when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      var format = when.toDateString() === now.toDateString() ? sameDay : when.getFullYear() === now.getFullYear() ? sameYear : otherYear;
+      el.title = el.textContent;
+      el.textContent = (format === sameDay ? "today " : "") + format.format(when);
+      el.dataset.localised = "1";
+    });
+  }
+
+  // -- toasts ------------------------------------------------------------------------------------
+
+  var toasts = document.getElementById("toasts");
+
+  function toast(title, message, options) {
+    if (!toasts) return;
+    options = options || {};
+    var item = document.createElement(options.href ? "a" : "div");
+    item.className = "toast" + (options.error ? " is-error" : "") + (options.type ? " type-" + options.type : "");
+    if (options.href) item.href = options.href;
+    var heading = document.createElement("span");
+    heading.className = "toast-title";
+    heading.textContent = title;
+    item.appendChild(heading);
+    if (message) {
+      var text = document.createElement("span");
+      text.className = "toast-message";
+      text.textContent = message;
+      item.appendChild(text);
+    }
+    toasts.prepend(item);
+    while (toasts.children.length > 4) toasts.lastElementChild.remove();
+    window.setTimeout(function () {
+      item.classList.add("is-leaving");
+      window.setTimeout(function () { item.remove(); }, 300);
+    }, options.error ? 8000 : 6000);
+  }
+
+  function linkFor(data) {
+    data = data || {};
+    if (Number.isInteger(data.order_id)) return "/dashboard/orders/" + data.order_id;
+    if (Number.isInteger(data.product_id)) return "/dashboard/inventory/" + data.product_id;
+    return "/dashboard/notifications/";
+  }
+
+  // -- the unread count in the navigation --------------------------------------------------------
+
+  var unread = document.getElementById("nav-unread");
+
+  function setUnread(count) {
+    if (!unread) return;
+    count = Math.max(0, count);
+    unread.dataset.count = String(count);
+    unread.textContent = String(count);
+    unread.classList.toggle("is-zero", count === 0);
+  }
+
+  function bumpUnread() {
+    if (!unread) return;
+    setUnread(parseInt(unread.dataset.count || "0", 10) + 1);
+    unread.classList.remove("bump");
+    void unread.offsetWidth;
+    unread.classList.add("bump");
+  }
+
+  // -- confirmations and one-click forms ---------------------------------------------------------
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
+  });
+
+  var asyncHandlers = {
+    "order-row": replaceRow,
+    "product-row": replaceRow,
+    "mark-read": function (form, response) {
+      return response.json().then(function (body) {
+        setUnread(body.unread_count);
+        markFeedRead([parseInt(form.closest("[data-notification-id]").dataset.notificationId, 10)]);
+      });
+    },
+    "mark-all-read": function (form, response) {
+      return response.json().then(function () {
+        setUnread(0);
+        markFeedRead(null);
+      });
+    },
+  };
+
+  function replaceRow(form, response) {
+    return response.text().then(function (html) {
+      var row = form.closest("tr");
+      var fresh = fragment(html);
+      if (row && fresh) {
+        row.replaceWith(fresh);
+        localiseTimes(fresh);
+        flash(fresh);
+      }
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var handler = asyncHandlers[form.dataset.async];
+    if (!handler || event.defaultPrevented) return;
+    event.preventDefault();
+    var data = new FormData(form, event.submitter || undefined);
+    var buttons = form.querySelectorAll("button");
+    buttons.forEach(function (b) { b.disabled = true; });
+    send(form.action, { method: "POST", body: data })
+      .then(function (response) {
+        if (!response.ok) return errorText(response).then(function (text) { toast("Not done", text, { error: true }); });
+        return handler(form, response);
+      })
+      .catch(function (error) {
+        if (error.message !== "signed out") toast("Not done", "The server could not be reached. Try again.", { error: true });
+      })
+      .finally(function () { buttons.forEach(function (b) { b.disabled = false; }); });
+  });
+
+  // -- regions that refresh themselves -----------------------------------------------------------
+
+  function busy(region) {
+    if (region.contains(document.activeElement) && document.activeElement !== document.body) return true;
+    return Array.prototype.some.call(region.querySelectorAll("input:not([type=hidden]), textarea"), function (input) {
+      return input.type !== "checkbox" && input.type !== "radio" && input.value !== input.defaultValue;
+    });
+  }
+
+  function refreshRegion(region) {
+    if (!region.id || busy(region)) return Promise.resolve();
+    return send(window.location.href).then(function (response) {
+      if (!response.ok) return;
+      return response.text().then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(region.id);
+        if (!fresh || busy(region)) return;
+        var live = document.importNode(fresh, true);
+        region.replaceWith(live);
+        localiseTimes(live);
+      });
+    }).catch(function () {});
+  }
+
+  document.querySelectorAll("[data-refresh-region][data-refresh-every]").forEach(function (region) {
+    var seconds = parseInt(region.dataset.refreshEvery, 10);
+    if (!(seconds > 0)) return;
+    var id = region.id;
+    window.setInterval(function () {
+      var current = document.getElementById(id);
+      if (current && document.visibilityState === "visible") refreshRegion(current);
+    }, seconds * 1000);
+  });
+
+  // -- the orders board --------------------------------------------------------------------------
+
+  var board = document.getElementById("orders-board");
+  var seenUpdates = new Set();
+
+  function adjustCount(status, delta) {
+    var count = document.querySelector('[data-status-count="' + status + '"]');
+    if (count) count.textContent = String(Math.max(0, parseInt(count.textContent, 10) + delta));
+  }
+
+  function placeRow(tbody, fresh, orderId) {
+    var rows = tbody.querySelectorAll("tr.order-row");
+    for (var i = 0; i < rows.length; i++) {
+      if (parseInt(rows[i].dataset.orderId, 10) < orderId) {
+        tbody.insertBefore(fresh, rows[i]);
+        return true;
+      }
+    }
+    if (document.querySelector(".pager a[href*='cursor=']")) return false; // older than this page
+    tbody.insertBefore(fresh, tbody.querySelector("tr.empty-row"));
+    return true;
+  }
+
+  function onBoardUpdate(update) {
+    var key = [update.order_id, update.previous_status, update.status].join(":");
+    if (seenUpdates.has(key)) return;
+    seenUpdates.add(key);
+    if (update.previous_status) adjustCount(update.previous_status, -1);
+    else adjustCount("all", 1);
+    adjustCount(update.status, 1);
+    var id = update.order_id;
+    send("/dashboard/orders/" + id + "/row" + window.location.search).then(function (response) {
+      var existing = document.getElementById("order-" + id);
+      if (response.status === 204) {
+        if (existing) {
+          existing.classList.add("leaving");
+          window.setTimeout(function () { existing.remove(); }, 450);
+        }
+        return;
+      }
+      if (!response.ok) return;
+      return response.text().then(function (html) {
+        var fresh = fragment(html);
+        if (!fresh) return;
+        var current = document.getElementById("order-" + id);
+        if (current) current.replaceWith(fresh);
+        else if (board.dataset.firstPage !== "1" || !placeRow(board.tBodies[0], fresh, id)) return;
+        localiseTimes(fresh);
+        flash(fresh);
+      });
+    }).catch(function () {});
+  }
+
+  // -- inventory rows ----------------------------------------------------------------------------
+
+  function refreshProductRow(productId) {
+    var row = document.getElementById("product-" + productId);
+    if (!row || busy(row)) return;
+    send("/dashboard/inventory/" + productId + "/row").then(function (response) {
+      if (!response.ok) return;
+      return response.text().then(function (html) {
+        var current = document.getElementById("product-" + productId);
+        var fresh = fragment(html);
+        if (!current || !fresh || busy(current)) return;
+        current.replaceWith(fresh);
+        localiseTimes(fresh);
+        flash(fresh);
+      });
+    }).catch(function () {});
+  }
+
+  function refreshChangedProductRows() {
+    if (document.visibilityState !== "visible") return;
+    send(window.location.href).then(function (response) {
+      if (!response.ok) return;
+      return response.text().then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        doc.querySelectorAll("tr.product-row").forEach(function (fresh) {
+          var current = document.getElementById(fresh.id);
+          if (!current || busy(current)) return;
+          var before = current.querySelector(".stock-value");
+          var after = fresh.querySelector(".stock-value");
+          if (before && after && before.textContent === after.textContent && current.className.replace(" flash-row", "") === fresh.className) return;
+          var live = document.importNode(fresh, true);
+          current.replaceWith(live);
+          flash(live);
+        });
+      });
+    }).catch(function () {});
+  }
+
+  if (page === "inventory") window.setInterval(refreshChangedProductRows, 20000);
+
+  // -- the notifications feed --------------------------------------------------------------------
+
+  var feed = document.getElementById("feed");
+
+  function markFeedRead(ids) {
+    if (!feed) return;
+    feed.querySelectorAll(".feed-item.unread").forEach(function (item) {
+      if (ids && ids.indexOf(parseInt(item.dataset.notificationId, 10)) === -1) return;
+      item.classList.remove("unread");
+      var form = item.querySelector("form");
+      if (form) form.remove();
+    });
+  }
+
+  function addToFeed(notification) {
+    if (!feed || feed.dataset.firstPage !== "1") return;
+    if (feed.dataset.filterType && feed.dataset.filterType !== notification.type) return;
+    if (document.getElementById("notification-" + notification.id)) return;
+    send("/dashboard/notifications/" + notification.id + "/item").then(function (response) {
+      if (response.status !== 200) return;
+      return response.text().then(function (html) {
+        var fresh = fragment(html);
+        if (!fresh || document.getElementById(fresh.id)) return;
+        feed.prepend(fresh);
+        localiseTimes(fresh);
+        flash(fresh);
+      });
+    }).catch(function () {});
+  }
+
+  // -- promotions: the audience, counted as the interests are typed ------------------------------
+
+  function setUpPromotionForm() {
+    var form = document.getElementById("promotion-form");
+    if (!form) return;
+    var interests = form.querySelector('[name="interests"]');
+    var sendAt = form.querySelector('[name="send_at"]');
+    var offset = form.querySelector('[name="tz_offset"]');
+    var audience = document.getElementById("audience");
+    var count = document.getElementById("audience-count");
+    var noun = document.getElementById("audience-noun");
+    var timer = null;
+
+    function syncWhen() {
+      var later = form.querySelector('[name="when"]:checked');
+      sendAt.disabled = !(later && later.value === "later");
+      if (!sendAt.disabled && !sendAt.value) {
+        var soon = new Date(Date.now() + 60 * 60 * 1000);
+        soon.setMinutes(0, 0, 0);
+        sendAt.value = new Date(soon.getTime() - soon.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+      }
+    }
+
+    function syncOffset() {
+      // The offset at the chosen moment, not now: daylight saving time may differ.
+      var chosen = sendAt.value ? new Date(sendAt.value) : new Date();
+      offset.value = String(isNaN(chosen) ? new Date().getTimezoneOffset() : chosen.getTimezoneOffset());
+    }
+
+    function recount() {
+      audience.classList.add("is-loading");
+      send(audience.dataset.url + "?interests=" + encodeURIComponent(interests.value))
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (body) {
+          if (!body) return;
+          count.textContent = String(body.recipients);
+          noun.textContent = body.recipients === 1 ? "customer" : "customers";
+        })
+        .catch(function () {})
+        .finally(function () { audience.classList.remove("is-loading"); });
+    }
+
+    interests.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(recount, 250);
+    });
+    form.querySelectorAll('[name="when"]').forEach(function (radio) { radio.addEventListener("change", syncWhen); });
+    sendAt.addEventListener("change", syncOffset);
+    form.addEventListener("submit", syncOffset);
+    syncWhen();
+    syncOffset();
+  }
+
+  // -- the socket --------------------------------------------------------------------------------
+
+  function connect() {
+    var status = document.getElementById("live-status");
+    if (!body.dataset.live || typeof window.io !== "function") {
+      if (status) status.hidden = true;
+      return null;
+    }
+    function show(state, text) {
+      if (!status) return;
+      status.className = "live is-" + state;
+      status.textContent = text;
+    }
+    // The dashboard's session cookie authenticates the socket (same origin, no token).
+    var socket = window.io({ withCredentials: true });
+    var seen = new Set();
+    var pendingAcks = [];
+    var ackTimer = null;
+
+    function acknowledge(id) {
+      pendingAcks.push(id);
+      if (ackTimer) return;
+      ackTimer = window.setTimeout(function () {
+        while (pendingAcks.length) socket.emit("notification:ack", { ids: pendingAcks.splice(0, 500) });
+        ackTimer = null;
+      }, 300);
+    }
+
+    socket.on("connect", function () { show("live", "Live"); });
+    socket.on("disconnect", function () { show("connecting", "Reconnecting…"); });
+    socket.on("connect_error", function () { show("offline", "Offline"); });
+
+    socket.on("notification", function (notification) {
+      if (!notification || !Number.isInteger(notification.id)) return;
+      acknowledge(notification.id);
+      if (seen.has(notification.id)) return;
+      seen.add(notification.id);
+      if (notification.id <= latestAtLoad) return; // already counted and listed when the page was drawn
+      if (!notification.is_read) bumpUnread();
+      toast(notification.title, notification.message, { href: linkFor(notification.data), type: notification.type });
+      addToFeed(notification);
+      if (page === "inventory" && notification.data && Number.isInteger(notification.data.product_id)) {
+        refreshProductRow(notification.data.product_id);
+      }
+    });
+    socket.on("notification:read", function (payload) {
+      if (!payload) return;
+      setUnread(payload.unread_count);
+      markFeedRead(payload.ids || []);
+    });
+    socket.on("notification:deleted", function (payload) {
+      if (!payload) return;
+      setUnread(payload.unread_count);
+      var item = document.getElementById("notification-" + payload.id);
+      if (item) item.remove();
+    });
+    socket.on("orderUpdate", function (update) {
+      if (!update || !Number.isInteger(update.order_id)) return;
+      if (board) onBoardUpdate(update);
+      var detail = document.getElementById("order-detail");
+      if (detail && parseInt(detail.dataset.orderId, 10) === update.order_id) {
+        refreshRegion(detail).then(function () {
+          var fresh = document.getElementById("order-detail");
+          if (fresh) flash(fresh.querySelector("h1") || fresh);
+        });
+      }
+    });
+    window.novacartSocket = socket; // for the end-to-end tests and the curious
+    return socket;
+  }
+
+  localiseTimes(document);
+  setUpPromotionForm();
+  connect();
+})();
