@@ -47,6 +47,12 @@ def feed():
     )
 
 
+@bp.route("/unread-count")
+def unread_count():
+    """The navigation's count, re-read by the page after its socket reconnects."""
+    return jsonify({"count": notification_services.unread_count(actor_id())})
+
+
 @bp.route("/<int:notification_id>/item")
 def item(notification_id: int):
     """One entry of the feed, for live updates (204 if it is not this employee's)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import flask_login
 from flask import Blueprint, abort, flash, render_template, request
 
@@ -35,6 +37,7 @@ def index():
     return render_template(
         "dashboard/operations/index.html",
         sockets=int(metrics.connected_sockets()),
+        sockets_scope="all web processes" if os.environ.get("PROMETHEUS_MULTIPROC_DIR") else "this web process",
         queue=notification_services.queue_stats(),
         per_type=notification_services.counts_by_type_since(start_of_today_utc()),
         health=health,

@@ -253,3 +253,35 @@ def test_a_product_named_like_markup_is_shown_as_text_and_opens_no_dialog(system
     expect(page.locator("main").get_by_text("<script>alert(2)</script>").first).to_be_visible()
     page.wait_for_timeout(500)  # a broken image's onerror would have fired by now
     assert dialogs == []
+
+
+def test_a_notification_arrives_live_in_the_feed_and_the_navigation_count(system, staff_page, staff_user):
+    # given the staff member's open feed
+    page = staff_page
+    page.goto("/dashboard/notifications/")
+    wait_live(page)
+    mark_no_reload(page)
+    count = page.locator("#nav-unread")
+    before = int(count.get_attribute("data-count"))
+    # when a low-stock notification is created for them
+    body = {
+        "user_id": staff_user["id"],
+        "type": "low_stock",
+        "title": "Low stock: <b>Monitor arm</b>",
+        "message": "Only 1 left of Monitor arm (SKU FUR-MONITOR-ARM).",
+        "data": {"product_id": 1},
+    }
+    response = system.api("POST", "/api/notifications", staff_user["token"], json=body)
+    assert response.status_code == 201, response.text
+    notification_id = response.json()["id"]
+    # then the count goes up, a toast shows it, and it tops the feed, as text
+    expect(count).to_have_text(str(before + 1), timeout=UPDATE_MS)
+    expect(page.locator(".toast").filter(has_text="Low stock: <b>Monitor arm</b>")).to_be_visible()
+    item = page.locator(f"#notification-{notification_id}")
+    expect(item).to_be_visible(timeout=UPDATE_MS)
+    expect(page.locator("#feed > li").first).to_have_id(f"notification-{notification_id}")
+    # and reading it brings the count back down, without a reload
+    item.get_by_role("button", name="Mark read").click()
+    expect(count).to_have_text(str(before))
+    expect(item).not_to_have_class(re.compile(r"\bunread\b"))
+    assert same_document(page)

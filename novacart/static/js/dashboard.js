@@ -213,7 +213,6 @@
 
   // -- the orders board --------------------------------------------------------------------------
 
-  var board = document.getElementById("orders-board");
   var seenUpdates = new Set();
 
   function adjustCount(status, delta) {
@@ -257,7 +256,10 @@
         if (!fresh) return;
         var current = document.getElementById("order-" + id);
         if (current) current.replaceWith(fresh);
-        else if (board.dataset.firstPage !== "1" || !placeRow(board.tBodies[0], fresh, id)) return;
+        else {
+          var board = document.getElementById("orders-board");
+          if (!board || board.dataset.firstPage !== "1" || !placeRow(board.tBodies[0], fresh, id)) return;
+        }
         localiseTimes(fresh);
         flash(fresh);
       });
@@ -306,9 +308,8 @@
 
   // -- the notifications feed --------------------------------------------------------------------
 
-  var feed = document.getElementById("feed");
-
   function markFeedRead(ids) {
+    var feed = document.getElementById("feed");
     if (!feed) return;
     feed.querySelectorAll(".feed-item.unread").forEach(function (item) {
       if (ids && ids.indexOf(parseInt(item.dataset.notificationId, 10)) === -1) return;
@@ -319,6 +320,7 @@
   }
 
   function addToFeed(notification) {
+    var feed = document.getElementById("feed");
     if (!feed || feed.dataset.firstPage !== "1") return;
     if (feed.dataset.filterType && feed.dataset.filterType !== notification.type) return;
     if (document.getElementById("notification-" + notification.id)) return;
@@ -326,8 +328,9 @@
       if (response.status !== 200) return;
       return response.text().then(function (html) {
         var fresh = fragment(html);
-        if (!fresh || document.getElementById(fresh.id)) return;
-        feed.prepend(fresh);
+        var list = document.getElementById("feed");
+        if (!fresh || !list || document.getElementById(fresh.id)) return;
+        list.prepend(fresh);
         localiseTimes(fresh);
         flash(fresh);
       });
@@ -387,6 +390,19 @@
     syncOffset();
   }
 
+  // -- after a reconnect: what changed meanwhile --------------------------------------------------
+
+  function resync() {
+    send("/dashboard/notifications/unread-count")
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) { if (body) setUnread(body.count); })
+      .catch(function () {});
+    ["orders-live", "feed", "order-detail"].forEach(function (id) {
+      var region = document.getElementById(id);
+      if (region) refreshRegion(region);
+    });
+  }
+
   // -- the socket --------------------------------------------------------------------------------
 
   function connect() {
@@ -415,9 +431,24 @@
       }, 300);
     }
 
-    socket.on("connect", function () { show("live", "Live"); });
+    var connectedBefore = false;
+    var retryDelay = 2000;
+
+    socket.on("connect", function () {
+      show("live", "Live");
+      retryDelay = 2000;
+      if (connectedBefore) resync(); // events sent while we were away are not replayed: re-read
+      connectedBefore = true;
+    });
     socket.on("disconnect", function () { show("connecting", "Reconnecting…"); });
-    socket.on("connect_error", function () { show("offline", "Offline"); });
+    socket.on("connect_error", function () {
+      show("offline", "Offline");
+      // A refusal by the server (no session, Redis briefly down) is not retried by the client itself.
+      if (!socket.active) {
+        window.setTimeout(function () { if (!socket.connected) socket.connect(); }, retryDelay);
+        retryDelay = Math.min(retryDelay * 2, 60000);
+      }
+    });
 
     socket.on("notification", function (notification) {
       if (!notification || !Number.isInteger(notification.id)) return;
@@ -445,7 +476,7 @@
     });
     socket.on("orderUpdate", function (update) {
       if (!update || !Number.isInteger(update.order_id)) return;
-      if (board) onBoardUpdate(update);
+      if (document.getElementById("orders-board")) onBoardUpdate(update);
       var detail = document.getElementById("order-detail");
       if (detail && parseInt(detail.dataset.orderId, 10) === update.order_id) {
         refreshRegion(detail).then(function () {
