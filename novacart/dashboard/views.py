@@ -12,7 +12,8 @@ import logging
 from datetime import datetime
 
 import flask_login
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from novacart.auth import services as auth_services
@@ -26,7 +27,7 @@ from novacart.dashboard import (
 from novacart.dashboard.common import is_fetch, safe_next
 from novacart.dashboard.forms import ActionForm, LoginForm
 from novacart.errors import InvalidCredentialsError
-from novacart.extensions import csrf, limiter, login_manager
+from novacart.extensions import csrf, db, limiter, login_manager
 from novacart.notifications import services as notification_services
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,13 @@ def _check_csrf_and_employee():
         csrf.protect()  # 400 without a valid token, before anything else happens
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    user = flask_login.current_user
+    try:
+        user = flask_login.current_user._get_current_object()
+    except SQLAlchemyError:
+        # The database is down: errors.py answers 503; its page must not try to load the user again.
+        db.session.rollback()
+        g._login_user = login_manager.anonymous_user()
+        raise
     if not user.is_authenticated:
         if is_fetch():
             abort(401)  # dashboard.js reloads, which leads to the sign-in page
@@ -89,19 +96,29 @@ def _navigation() -> dict:
     """Lazy helpers for the layout (also used by error pages, which render outside the blueprint)."""
 
     def employee():
-        user = flask_login.current_user
-        return user if user.is_authenticated and user.is_employee else None
+        try:
+            user = flask_login.current_user
+            return user if user.is_authenticated and user.is_employee else None
+        except SQLAlchemyError:  # the database is down: the error page still renders, without the navigation
+            db.session.rollback()
+            return None
 
     def unread_count() -> int:
         user = employee()
-        return notification_services.unread_count(user.id) if user else 0
+        try:
+            return notification_services.unread_count(user.id) if user else 0
+        except SQLAlchemyError:
+            db.session.rollback()
+            return 0
 
     def latest_notification_id() -> int:
         user = employee()
-        if not user:
+        try:
+            page = notification_services.find_by_user(user.id, limit=1) if user else None
+        except SQLAlchemyError:
+            db.session.rollback()
             return 0
-        page = notification_services.find_by_user(user.id, limit=1)
-        return page.items[0].id if page.items else 0
+        return page.items[0].id if page and page.items else 0
 
     return {
         "dashboard_employee": employee,

@@ -864,3 +864,25 @@ def test_a_dashboard_socket_is_authenticated_by_the_session_and_joins_the_staff_
         assert updates and updates[-1]["status"] == "pending" and updates[-1]["previous_status"] is None
     finally:
         sock.disconnect()
+
+
+def test_a_database_outage_shows_a_503_page_not_a_crash(app, sign_in):
+    from sqlalchemy import create_engine
+
+    # given a signed-in employee, then a database that cannot be reached (a closed port)
+    _, client = sign_in("staff")
+    broken = create_engine("postgresql+psycopg://nobody:x@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
+    engines = db._app_engines[app]
+    healthy = engines[None]
+    engines[None] = broken
+    db.session.remove()
+    try:
+        # when
+        response = client.get("/dashboard/orders/")
+        # then
+        assert response.status_code == 503 and response.mimetype == "text/html"
+        assert 'class="error-page"' in page_text(response)
+        assert "Content-Security-Policy" in response.headers
+    finally:
+        engines[None] = healthy
+        db.session.remove()
