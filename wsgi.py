@@ -7,27 +7,27 @@ import os
 import sys
 
 ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
-# Serving: run as a script, or imported by gunicorn (gevent). The CLI gets plain threads.
-SERVING = __name__ == "__main__" or "gunicorn" in sys.modules
 
-if __name__ == "__main__" and ASYNC_MODE == "eventlet":
+if __name__ == "__main__" and ASYNC_MODE == "gevent":
+    # gunicorn's gevent worker patches the standard library, then imports wsgi:app itself.
+    from novacart.server import exec_gevent
+
+    exec_gevent()
+elif __name__ == "__main__" and ASYNC_MODE == "eventlet":
     # psycopg 3 would block eventlet's whole hub during a query without this (set before it is imported).
     os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
     import eventlet
 
     eventlet.monkey_patch()
-# gevent is served by gunicorn's gevent worker, which patches before it imports this module.
+elif __name__ == "__main__":
+    raise SystemExit(f"ASYNC_MODE must be eventlet or gevent, not {ASYNC_MODE!r}")
 
 from novacart import create_app  # noqa: E402
 
-app = create_app(serving=SERVING)
-
-
-def serve() -> None:
-    from novacart.server import serve as run_server
-
-    run_server(app)
-
+# Serving: run as a script, or imported by gunicorn's worker. The CLI gets plain threads.
+app = create_app(serving=__name__ == "__main__" or "gunicorn" in sys.modules)
 
 if __name__ == "__main__":
-    serve()
+    from novacart.server import serve_eventlet
+
+    serve_eventlet(app)

@@ -30,7 +30,7 @@ def create_app(config_class: type[Config] | None = None, *, worker: bool = False
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     if not serving:
         app.config["SOCKETIO_ASYNC_MODE"] = "threading"
-    register_extensions(app, worker=worker)
+    register_extensions(app, worker=worker, serving=serving)
     register_blueprints(app)
     return app
 
@@ -44,10 +44,12 @@ def _check_settings(app: Flask, config_class: type[Config]) -> None:
 
 def _configure_logging(app: Flask) -> None:
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        level = os.environ.get("LOG_LEVEL", "INFO")
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
-def register_extensions(app: Flask, *, worker: bool) -> None:
+def register_extensions(app: Flask, *, worker: bool, serving: bool = False) -> None:
     from novacart import errors, kv, realtime
     from novacart.celery_app import celery_init_app
     from novacart.extensions import api, csrf, db, jwt, limiter, login_manager, migrate
@@ -69,7 +71,7 @@ def register_extensions(app: Flask, *, worker: bool) -> None:
     kv.init_app(app)
     errors.init_app(app)
     celery_init_app(app)
-    realtime.init_app(app, worker=worker)
+    realtime.init_app(app, worker=worker, serving=serving)
 
 
 def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

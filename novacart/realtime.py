@@ -52,7 +52,7 @@ class BatchingRedisManager(python_socketio.RedisManager):
             super()._handle_emit({**item, "namespace": message.get("namespace"), "binary": False})
 
 
-def init_app(app: Flask, *, worker: bool = False) -> None:
+def init_app(app: Flask, *, worker: bool = False, serving: bool = False) -> None:
     """Bind Socket.IO to the app; a worker gets a write-only emitter that publishes through Redis."""
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
     channel = app.config["SOCKETIO_CHANNEL"]
@@ -73,6 +73,11 @@ def init_app(app: Flask, *, worker: bool = False) -> None:
         **manager,
     )
     app.extensions["novacart.emitter"] = socketio
+    if serving and queue:
+        # python-socketio subscribes to Redis on the first client connection; an emit published
+        # before that subscription completes would miss this process. Subscribe at start-up instead.
+        socketio.server.manager_initialized = True
+        socketio.server.manager.initialize()
 
 
 def emit(event: str, data: Any, *, room: str | list[str]) -> None:
