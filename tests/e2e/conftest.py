@@ -88,3 +88,19 @@ def product(system, staff_user):
         return response.json()["id"]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium, one for the whole session: Playwright's sync API runs one instance per thread,
+    so every browser test module (the client's, the dashboard's) shares this one."""
+    from tests.e2e.browser import launch, unavailable
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is missing (pip install -r requirements-dev.txt)")
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()

@@ -17,13 +17,13 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.e2e.browser import BLOCK_WEBSOCKET, PASSWORD, VIEWPORT, Console, launch, screenshot_dir, unavailable
+from tests.e2e.browser import BLOCK_WEBSOCKET, PASSWORD, VIEWPORT, Console, screenshot_dir
 from tests.e2e.harness import wait_until
 
 try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # reported by the `browser` fixture: a skip locally, a failure under CI
-    expect = sync_playwright = None
+    from playwright.sync_api import expect
+except ImportError:  # reported by the `browser` fixture (conftest.py): a skip locally, a failure under CI
+    expect = None
 
 pytestmark = pytest.mark.e2e
 
@@ -34,16 +34,6 @@ POLL_MS = 3_000 + 5_000  # one polling interval of the fallback, plus the worker
 
 
 # -- fixtures ------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if sync_playwright is None:
-        unavailable("the playwright package is missing (pip install -r requirements-dev.txt)")
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="session")

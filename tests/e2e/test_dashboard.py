@@ -14,12 +14,12 @@ import uuid
 
 import pytest
 
-from tests.e2e.browser import PASSWORD, Console, launch, screenshot_dir, unavailable
+from tests.e2e.browser import PASSWORD, Console, screenshot_dir
 
 try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # reported by the `chromium` fixture: a skip locally, a failure under CI
-    expect = sync_playwright = None
+    from playwright.sync_api import expect
+except ImportError:  # reported by the `browser` fixture (conftest.py): a skip locally, a failure under CI
+    expect = None
 
 pytestmark = pytest.mark.e2e
 
@@ -29,20 +29,10 @@ LIVE_MS = 10_000  # first load + Socket.IO handshake on a busy 2-core machine
 UPDATE_MS = 5_000  # an event travelling worker → Redis → web → browser, plus the row's fetch
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    if sync_playwright is None:
-        unavailable("the playwright package is missing (pip install -r requirements-dev.txt)")
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def staff_page(request, chromium, system, staff_user, tmp_path):
+def staff_page(request, browser, system, staff_user, tmp_path):
     """A staff member's browser tab, signed in to the dashboard with the live connection up."""
-    context = chromium.new_context(
+    context = browser.new_context(
         base_url=system.url,
         viewport={"width": 1440, "height": 900},
         locale="en-GB",
