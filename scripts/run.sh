@@ -13,6 +13,9 @@ if [ -z "${REDIS_URL:-}" ]; then
   pids+=("$(scripts/redis.sh "$redis_port" instance/redis)")
   export REDIS_URL="redis://127.0.0.1:$redis_port/0"
 fi
+# web, worker and beat write their Prometheus samples here, so /metrics adds up every process.
+export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$PWD/instance/prometheus}
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 flask --app wsgi db upgrade
 flask --app wsgi seed
 cat <<MSG
