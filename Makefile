@@ -13,6 +13,10 @@ test: setup  ## every test: Python (SQLite; PostgreSQL with TEST_DATABASE_URL) a
 test-python: setup  ## only the Python suite
 	@SKIP_CLIENT=1 scripts/test.sh
 
+bench: setup  ## NovaCart beside a Node Socket.IO peer: tables, bench/results.json, docs/performance.md (ARGS="--quick")
+	@.venv/bin/python -m pip install -q -r bench/requirements.txt
+	.venv/bin/python -m bench.run $(ARGS)
+
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 

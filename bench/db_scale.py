@@ -69,14 +69,23 @@ def main() -> None:
         results["database"] = dialect
         db.drop_all()
         db.create_all()
-        print(f"seeding {args.users:,} users and {args.users * args.per_user:,} notifications on {dialect} …", flush=True)
+        print(
+            f"seeding {args.users:,} users and {args.users * args.per_user:,} notifications on {dialect} …", flush=True
+        )
         start = time.perf_counter()
         now = datetime.now(UTC)
         db.session.execute(
             insert(User),
             [
-                {"email": f"bench{i}@example.test", "name": f"Bench {i}", "password_hash": "x", "role": Role.CUSTOMER,
-                 "interests": ["paper"] if i % 2 else ["ink"], "is_active_account": True, "created_at": now}
+                {
+                    "email": f"bench{i}@example.test",
+                    "name": f"Bench {i}",
+                    "password_hash": "x",
+                    "role": Role.CUSTOMER,
+                    "interests": ["paper"] if i % 2 else ["ink"],
+                    "is_active_account": True,
+                    "created_at": now,
+                }
                 for i in range(args.users)
             ],
         )
@@ -85,8 +94,17 @@ def main() -> None:
         for n in range(args.per_user):
             created = now - timedelta(minutes=args.per_user - n)
             for uid in user_ids:
-                chunk.append({"user_id": uid, "type": "promotion", "title": f"Offer {n}", "message": "20% off paper",
-                              "data": {}, "is_read": False, "created_at": created})
+                chunk.append(
+                    {
+                        "user_id": uid,
+                        "type": "promotion",
+                        "title": f"Offer {n}",
+                        "message": "20% off paper",
+                        "data": {},
+                        "is_read": False,
+                        "created_at": created,
+                    }
+                )
                 if len(chunk) >= 50_000:
                     db.session.execute(insert(Notification), chunk)
                     chunk = []
@@ -110,8 +128,12 @@ def main() -> None:
         db.session.remove()
         results["queries_ms"] = {
             name: {"p50": round(statistics.median(v), 3), "p99": round(percentile(v, 99), 3)}
-            for name, v in (("first_page", page), ("first_unread_page", unread_page), ("unread_count", count),
-                            (f"mark_all_read_{args.per_user}", mark_all))
+            for name, v in (
+                ("first_page", page),
+                ("first_unread_page", unread_page),
+                ("unread_count", count),
+                (f"mark_all_read_{args.per_user}", mark_all),
+            )
         }
 
         # Fan-out: one promotion to every customer, stored in batches and published to Redis as the worker does.
@@ -121,8 +143,11 @@ def main() -> None:
         start = time.perf_counter()
         recipients = services.send_promotion(promotion.id)
         elapsed = time.perf_counter() - start
-        results["fanout"] = {"recipients": recipients, "seconds": round(elapsed, 3),
-                             "per_second": round(recipients / elapsed) if elapsed else None}
+        results["fanout"] = {
+            "recipients": recipients,
+            "seconds": round(elapsed, 3),
+            "per_second": round(recipients / elapsed) if elapsed else None,
+        }
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "db_scale.json").write_text(json.dumps(results, indent=2))
@@ -131,8 +156,10 @@ def main() -> None:
     for name, figures in results["queries_ms"].items():
         print(f"{name:<28}{figures['p50']:>10.3f}{figures['p99']:>10.3f}")
     fan = results["fanout"]
-    print(f"\npromotion to {fan['recipients']:,} customers: stored and published in {fan['seconds']} s "
-          f"({fan['per_second']:,}/s)")
+    print(
+        f"\npromotion to {fan['recipients']:,} customers: stored and published in {fan['seconds']} s "
+        f"({fan['per_second']:,}/s)"
+    )
     print(f"results: {RESULTS / 'db_scale.json'}")
 
 

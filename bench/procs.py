@@ -1,0 +1,166 @@
+"""Process facts read from /proc (CPU seconds, RSS, children) and the machine's description."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import re
+import subprocess
+from pathlib import Path
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name may contain spaces and parentheses: split after its closing one.
+    return raw[raw.rindex(")") + 2 :].split()
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of a live process, in seconds (None if it is gone)."""
+    if not pid:
+        return None
+    fields = _stat_fields(pid)
+    if fields is None:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14 and 15 of stat)
+
+
+def rss_kib(pid: int | None) -> int | None:
+    if not pid:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields is not None and int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def alive(pid: int | None) -> bool:
+    return bool(pid) and Path(f"/proc/{pid}").exists()
+
+
+class CpuWindow:
+    """CPU seconds used by named processes between start() and stop(), and as % of one core."""
+
+    def __init__(self, pids: dict[str, int | None]):
+        self.pids = {k: v for k, v in pids.items() if v}
+        self.before: dict[str, float | None] = {}
+        self.t0 = 0.0
+
+    def start(self) -> CpuWindow:
+        import time
+
+        self.t0 = time.monotonic()
+        self.before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        return self
+
+    def stop(self) -> dict[str, dict[str, float]]:
+        import time
+
+        elapsed = max(1e-6, time.monotonic() - self.t0)
+        out = {}
+        for name, pid in self.pids.items():
+            after, before = cpu_seconds(pid), self.before.get(name)
+            if after is None or before is None:
+                continue
+            used = after - before
+            out[name] = {"cpu_s": round(used, 2), "cpu_pct": round(100 * used / elapsed, 1)}
+        out["_seconds"] = {"elapsed": round(elapsed, 2)}
+        return out
+
+
+def _run(args: list[str], cwd: Path | None = None) -> str:
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=20, cwd=cwd).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine(node: str, root: Path) -> dict:
+    """What the figures were measured on."""
+    import importlib.metadata as md
+
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kib = 0
+    with contextlib.suppress(OSError, AttributeError):
+        mem_kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    py_libs = {}
+    for name in (
+        "Flask",
+        "Flask-SocketIO",
+        "python-socketio",
+        "python-engineio",
+        "simple-websocket",
+        "eventlet",
+        "gevent",
+        "greenlet",
+        "gunicorn",
+        "SQLAlchemy",
+        "celery",
+        "redis",
+        "psycopg",
+        "py-spy",
+    ):
+        with contextlib.suppress(md.PackageNotFoundError):
+            py_libs[name] = md.version(name)
+    node_libs = {}
+    for folder, names in (
+        ("loadclient", ("socket.io-client",)),
+        ("peer", ("socket.io", "@socket.io/redis-adapter", "@socket.io/redis-emitter", "redis", "jsonwebtoken")),
+    ):
+        for name in names:
+            package = root / "bench" / folder / "node_modules" / name / "package.json"
+            try:
+                import json
+
+                node_libs[name] = json.loads(package.read_text())["version"]
+            except (OSError, ValueError, KeyError):
+                pass
+    import sqlite3
+
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gib": round(mem_kib / 1048576, 1),
+        "cpu_model": cpu,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "node": _run([node, "--version"]),
+        "redis_server": _run(["redis-server", "--version"]).split(" ")[2].removeprefix("v=")
+        if _run(["redis-server", "--version"])
+        else "",
+        "sqlite": sqlite3.sqlite_version,
+        "python_packages": py_libs,
+        "node_packages": node_libs,
+        "git_head": _run(["git", "rev-parse", "--short", "HEAD"], cwd=root),
+        "git_dirty": [
+            line[3:]
+            for line in _run(
+                ["git", "status", "--porcelain", "--", "novacart", "config.py", "wsgi.py", "celery_worker.py"], cwd=root
+            ).splitlines()
+        ],
+    }
