@@ -99,6 +99,8 @@ class Config:
     # Notifications
     NOTIFICATION_RATE_LIMIT = os.environ.get("NOTIFICATION_RATE_LIMIT", "120/minute")
     PROMOTION_POLL_SECONDS = float(os.environ.get("PROMOTION_POLL_SECONDS", "5"))
+    # A promotion `sending` without progress for this long lost its worker: beat resumes it.
+    PROMOTION_STALLED_SECONDS = float(os.environ.get("PROMOTION_STALLED_SECONDS", "120"))
     DELIVERY_SWEEP_SECONDS = float(os.environ.get("DELIVERY_SWEEP_SECONDS", "30"))
     # An unacknowledged delivery is re-sent after this long, then with doubling gaps.
     DELIVERY_RESEND_AFTER_SECONDS = float(os.environ.get("DELIVERY_RESEND_AFTER_SECONDS", "60"))

@@ -103,5 +103,8 @@ class Promotion(db.Model):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # While `sending`: when its fan-out last made progress. A worker killed mid fan-out leaves its task
+    # unacknowledged in Redis for the broker's visibility timeout (an hour); beat resumes a stalled one.
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_promotions_status_send_at", "status", "send_at"),)

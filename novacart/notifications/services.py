@@ -444,11 +444,37 @@ def claim_due_promotions() -> list[int]:
         result = db.session.execute(
             update(Promotion)
             .where(Promotion.id == promotion_id, Promotion.status == PromotionStatus.SCHEDULED)
-            .values(status=PromotionStatus.SENDING)
+            .values(status=PromotionStatus.SENDING, progress_at=utcnow())
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
         if result.rowcount == 1:
+            claimed.append(promotion_id)
+    return claimed
+
+
+def claim_stalled_promotions() -> list[int]:
+    """Claim promotions whose fan-out stopped making progress (its worker died), each by exactly one caller.
+
+    Claiming moves `progress_at` to now, so a second beat (or the next poll) leaves it to the resumed task.
+    """
+    stalled = func.coalesce(Promotion.progress_at, Promotion.send_at) < utcnow() - timedelta(
+        seconds=current_app.config["PROMOTION_STALLED_SECONDS"]
+    )
+    candidates = list(
+        db.session.scalars(select(Promotion.id).where(Promotion.status == PromotionStatus.SENDING, stalled))
+    )
+    claimed = []
+    for promotion_id in candidates:
+        result = db.session.execute(
+            update(Promotion)
+            .where(Promotion.id == promotion_id, Promotion.status == PromotionStatus.SENDING, stalled)
+            .values(progress_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        if result.rowcount == 1:
+            logger.warning("promotion %s stalled mid fan-out; resuming it", promotion_id)
             claimed.append(promotion_id)
     return claimed
 
@@ -466,12 +492,14 @@ def send_promotion(promotion_id: int) -> int:
         if promotion.send_at > utcnow():
             return 0
         promotion.status = PromotionStatus.SENDING
+        promotion.progress_at = utcnow()
         db.session.commit()
     title, message, interests = promotion.title, promotion.message, list(promotion.interests or [])
     source_key = f"promo:{promotion_id}"
     data = {"promotion_id": promotion_id}
     for batch in _customer_batches(interests, current_app.config["FANOUT_BATCH_SIZE"]):
         create_many(batch, NotificationType.PROMOTION, title, message, data, source_key=source_key)
+        db.session.execute(update(Promotion).where(Promotion.id == promotion_id).values(progress_at=utcnow()))
         run_after_commit()  # one batch: its rows committed, then emitted
     recipients = db.session.scalar(select(func.count()).where(Notification.source_key == source_key)) or 0
     db.session.execute(

@@ -19,8 +19,9 @@ def send_promotion(promotion_id: int) -> int:
 
 @shared_task(name="notifications.send_due_promotions")
 def send_due_promotions() -> int:
-    """Claim scheduled promotions whose time has come (each exactly once, whatever runs this) and send them."""
-    claimed = services.claim_due_promotions()
+    """Claim scheduled promotions whose time has come, and stalled fan-outs (each exactly once, whatever
+    runs this), and send them."""
+    claimed = services.claim_due_promotions() + services.claim_stalled_promotions()
     for promotion_id in claimed:
         send_promotion.delay(promotion_id)
     return len(claimed)

@@ -226,3 +226,30 @@ def test_scheduled_promotion_can_be_cancelled(client, customer, staff):
         ).status_code
         == 422
     )
+
+
+def test_a_promotion_whose_fan_out_stalled_is_resumed_once(app, client, customer, staff):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from novacart.db import utcnow
+    from novacart.extensions import db
+    from novacart.notifications import tasks
+    from novacart.notifications.models import Notification, Promotion, PromotionStatus
+
+    # given: a promotion left `sending` by a worker that died before writing anything
+    promo = client.post("/api/promotions", json={"title": "Stalled", "message": "m"}, headers=staff[1]).get_json()
+    db.session.execute(
+        update(Promotion)
+        .where(Promotion.id == promo["id"])
+        .values(status=PromotionStatus.SENDING, progress_at=utcnow() - timedelta(hours=1))
+    )
+    db.session.execute(Notification.__table__.delete().where(Notification.source_key == f"promo:{promo['id']}"))
+    db.session.commit()
+    # when: two schedulers poll
+    resumed = tasks.send_due_promotions() + tasks.send_due_promotions()
+    # then: resumed once, and the customer has it once
+    assert resumed == 1
+    assert [n["title"] for n in notifications_of(client, customer[1])] == ["Stalled"]
+    assert db.session.get(Promotion, promo["id"]).status == PromotionStatus.SENT
