@@ -162,14 +162,10 @@ class ProblemApi(flask_smorest.Api):
 
 
 def _rate_limited(error: HTTPException) -> Response:
-    limit = getattr(error, "limit", None)
-    retry_after = 60
-    reset = getattr(getattr(request, "view_rate_limit", None), "reset_at", None)
-    if reset:
-        import time
-
-        retry_after = max(1, int(reset - time.time()))
-    detail = f"Too many requests ({limit.limit if limit else 'limit reached'}). Try again in {retry_after} s."
+    # The window's length: a client that waits this long is sure to be let in again (fixed windows).
+    limit = getattr(getattr(error, "limit", None), "limit", None)
+    retry_after = max(1, int(limit.get_expiry())) if limit is not None else 60
+    detail = f"Too many requests ({limit or 'limit reached'}). Try again in {retry_after} s."
     return problem(429, "Too many requests", detail=detail, headers={"Retry-After": str(retry_after)})
 
 
@@ -219,6 +215,15 @@ def init_app(app: Flask) -> None:
             detail="The database is briefly unavailable; try again in a few seconds.",
             headers={"Retry-After": "5"},
         )
+
+    @app.errorhandler(RecursionError)
+    def handle_too_deep(error: RecursionError):
+        # JSON nested thousands deep exhausts the parser's recursion (json.loads in Flask and webargs):
+        # the client's fault, a 400, not a 500.
+        if request.method in {"POST", "PUT", "PATCH"} and request.is_json:
+            return problem(400, "Bad request", code="invalid_body", detail="The JSON body is nested too deeply.")
+        logger.error("recursion error on %s %s", request.method, request.path, exc_info=error)
+        return problem(500, "Internal Server Error", detail="Something went wrong on our side. It has been logged.")
 
     @app.errorhandler(JWTExtendedException)
     @app.errorhandler(PyJWTError)

@@ -102,6 +102,13 @@ def test_malformed_json_is_a_json_400(client, customer):
     assert_problem(response, 400, "invalid_body")
 
 
+def test_json_nested_too_deeply_is_a_400_not_a_500(client, customer):
+    deep = "[" * 100_000 + "]" * 100_000
+    for path in ("/api/orders", "/api/auth/login"):
+        response = client.post(path, data=deep, headers={**customer[1], "Content-Type": "application/json"})
+        assert_problem(response, 400, "invalid_body")
+
+
 def test_unknown_routes_and_methods_are_json_problems(client):
     assert_problem(client.get("/api/nothing-here"), 404, "not_found")
     assert_problem(client.delete("/api/orders"), 405, "method_not_allowed")
