@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, Config, ProductionConfig
 
@@ -21,6 +22,7 @@ def create_app(config_class: type[Config] | None = None, *, worker: bool = False
     """
     config_class = config_class or CONFIGS[os.environ.get("NOVACART_CONFIG", "production")]
     app = Flask(__name__, instance_path=str(os.path.join(os.path.dirname(os.path.dirname(__file__)), "instance")))
+    app.url_map.converters["int"] = IdConverter
     app.config.from_object(config_class)
     app.config["CELERY"] = config_class.celery()
     _check_settings(app, config_class)
@@ -33,6 +35,16 @@ def create_app(config_class: type[Config] | None = None, *, worker: bool = False
     register_extensions(app, worker=worker, serving=serving)
     register_blueprints(app)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in a URL: an id beyond 64 bits cannot exist, so it is a 404 (SQLite would raise on it: a 500)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002  (werkzeug's signature)
+        from novacart.pagination import MAX_ID
+
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def _check_settings(app: Flask, config_class: type[Config]) -> None:

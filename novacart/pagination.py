@@ -15,6 +15,8 @@ from sqlalchemy import Select
 from novacart.extensions import db
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+# The largest id a database column holds (64-bit); a bigger one cannot exist, and SQLite raises on it.
+MAX_ID = 2**63 - 1
 
 
 def encode_cursor(last_id: int) -> str:
@@ -28,7 +30,7 @@ def decode_cursor(cursor: str) -> int:
         last_id = value["id"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise ValidationError("Not a cursor this API returned.", "cursor") from exc
-    if not isinstance(last_id, int) or isinstance(last_id, bool):
+    if not isinstance(last_id, int) or isinstance(last_id, bool) or abs(last_id) > MAX_ID:
         raise ValidationError("Not a cursor this API returned.", "cursor")
     return last_id
 

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from novacart.notifications.models import NotificationType
-from novacart.pagination import PageArgsSchema, page_schema
+from novacart.pagination import MAX_ID, PageArgsSchema, page_schema
 
 TYPES = [t.value for t in NotificationType]
 
@@ -30,7 +30,7 @@ class NotificationQueryArgsSchema(PageArgsSchema):
 
 
 class NotificationCreateSchema(Schema):
-    user_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    user_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
     type = fields.String(required=True, validate=validate.OneOf(TYPES))
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     message = fields.String(required=True, validate=validate.Length(min=1, max=2000))

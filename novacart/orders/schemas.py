@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from novacart.orders.models import OrderStatus
-from novacart.pagination import PageArgsSchema, page_schema
+from novacart.pagination import MAX_ID, PageArgsSchema, page_schema
 
 MAX_QUANTITY = 1000
 MAX_LINES = 50
@@ -40,7 +40,7 @@ OrderPageSchema = page_schema(OrderSchema, "OrderPage")
 
 
 class OrderLineInputSchema(Schema):
-    product_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    product_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
 
 
@@ -53,7 +53,9 @@ class OrderCreateSchema(Schema):
 
 class OrderQueryArgsSchema(PageArgsSchema):
     status = fields.Enum(OrderStatus, by_value=True)
-    user_id = fields.Integer(validate=validate.Range(min=1), metadata={"description": "Staff and admins only."})
+    user_id = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "Staff and admins only."}
+    )
 
 
 class OrderStatusUpdateSchema(Schema):

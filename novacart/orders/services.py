@@ -28,7 +28,7 @@ from novacart.orders.models import (
     Payment,
     WebhookEvent,
 )
-from novacart.pagination import Page, paginate
+from novacart.pagination import MAX_ID, Page, paginate
 
 logger = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ def _record_webhook_event(provider: str, event: dict) -> bool:
 
 def _data_int(data: dict, key: str) -> int:
     value = data.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) > MAX_ID:
         raise ValidationError(f"data.{key} must be an integer.", {f"data.{key}": ["Must be an integer."]})
     return value
 

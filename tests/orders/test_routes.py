@@ -109,6 +109,18 @@ def test_json_nested_too_deeply_is_a_400_not_a_500(client, customer):
         assert_problem(response, 400, "invalid_body")
 
 
+def test_ids_beyond_64_bits_are_not_found_or_invalid_not_a_500(client, customer, staff):
+    huge = 2**63
+    assert_problem(client.get(f"/api/orders/{huge}", headers=customer[1]), 404)
+    assert_problem(client.patch(f"/api/notifications/{huge}/read", headers=customer[1]), 404)
+    assert_problem(place(client, customer[1], (huge, 1)), 422)
+    assert_problem(client.get(f"/api/orders?user_id={huge}", headers=staff[1]), 422)
+    body = {"user_id": huge, "type": "promotion", "title": "t", "message": "m"}
+    assert_problem(client.post("/api/notifications", json=body, headers=staff[1]), 422)
+    event = {"id": "evt_huge", "type": "shipment.shipped", "data": {"order_id": huge}}
+    assert_problem(signed_post(client, "shipping", event), 422)
+
+
 def test_unknown_routes_and_methods_are_json_problems(client):
     assert_problem(client.get("/api/nothing-here"), 404, "not_found")
     assert_problem(client.delete("/api/orders"), 405, "method_not_allowed")
