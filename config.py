@@ -71,7 +71,8 @@ class Config:
 
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10/minute")
-    RATELIMIT_HEADERS_ENABLED = True
+    # X-RateLimit-* headers would cost two more Redis round trips per request; 429s carry Retry-After.
+    RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_KEY_PREFIX = "novacart-limits"
 
     WEBHOOK_TOLERANCE_SECONDS = _int("WEBHOOK_TOLERANCE_SECONDS", 300)
