@@ -12,7 +12,8 @@ from flask_wtf import CSRFProtect
 from novacart.db import Base
 from novacart.errors import ProblemApi
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay loaded after a commit: a service returns what it just wrote without a second SELECT.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 jwt = JWTManager()
 login_manager = LoginManager()

@@ -48,6 +48,20 @@ def _ensure_redis() -> str:
     return url
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="also run the tests marked slow (make test-slow)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`slow` tests (minutes each: fault and soak runs) run only with --run-slow or when -m names them."""
+    if config.getoption("--run-slow") or "slow" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow, -m slow or make test-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("NOVACART_CONFIG", "testing")
     _ensure_redis()
@@ -85,6 +99,7 @@ def _clean_state(app, redis_client) -> Iterator[None]:
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
     db.session.commit()
+    db.session.expunge_all()  # objects stay loaded after commits; drop them with their rows
     redis_client.flushdb()
 
 

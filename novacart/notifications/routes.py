@@ -64,7 +64,7 @@ def unread_count() -> dict:
 @api_bp.arguments(NotificationCreateSchema)
 @api_bp.response(201, NotificationSchema)
 @api_bp.alt_response(409, description="The user turned this type off")
-def create_notification(payload: dict) -> Notification:
+def create_notification(payload: dict) -> dict:
     """Send a notification to a user: stored, queued and pushed to their open clients."""
     return services.create(
         get_current_user().id,

@@ -133,7 +133,7 @@ def create_many(
     """Store and queue one notification per user, skipping users who turned the type off and,
     with `source_key`, users who already have this one (so a retried task creates no duplicate).
 
-    Emits after commit. Returns the wire objects created. Caller commits.
+    Emits after commit. Returns the rows created (dicts with the columns and `id`). Caller commits.
     """
     user_ids = list(dict.fromkeys(user_ids))
     if not user_ids:
@@ -169,9 +169,10 @@ def create_many(
     db.session.execute(
         insert(Delivery), [{"notification_id": nid, "user_id": row["user_id"], "queued_at": now} for nid, row in pairs]
     )
-    created = [to_wire({**row, "id": nid, "read_at": None}) for nid, row in pairs]
+    created = [{**row, "id": nid, "read_at": None} for nid, row in pairs]
+    wire = [to_wire(item) for item in created]
     metrics.NOTIFICATIONS_CREATED.labels(type=str(type_)).inc(len(created))
-    on_commit(lambda: send_realtime(created))
+    on_commit(lambda: send_realtime(wire))
     return created
 
 
@@ -185,7 +186,7 @@ def send_realtime(notifications: Sequence[dict[str, Any]]) -> None:
 @transactional
 def create(
     actor_id: int | None, user_id: int, type_: str, title: str, message: str, data: dict | None = None
-) -> Notification:
+) -> dict[str, Any]:
     """Store, queue and push one notification to a user (the API's POST /api/notifications).
 
     Raises ValidationError for an unknown user, TypeDisabledError if the user turned the type off.
@@ -196,7 +197,7 @@ def create(
     if not created:
         raise TypeDisabledError(f"User {user_id} has turned off {type_} notifications.")
     logger.info("user %s sent a %s notification to user %s", actor_id, type_, user_id)
-    return db.session.get(Notification, created[0]["id"])
+    return created[0]
 
 
 def employee_ids(roles: Iterable[Role]) -> list[int]:

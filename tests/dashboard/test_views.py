@@ -88,7 +88,7 @@ def field_block(text: str, name: str) -> str:
 
 
 def notify(user_id: int, title: str = "Hello", type_: str = "low_stock", **data) -> int:
-    return notification_services.create(None, user_id, type_, title, f"{title}!", data or None).id
+    return notification_services.create(None, user_id, type_, title, f"{title}!", data or None)["id"]
 
 
 # -- access ---------------------------------------------------------------------------------------
