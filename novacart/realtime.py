@@ -70,6 +70,9 @@ def init_app(app: Flask, *, worker: bool = False, serving: bool = False) -> None
         max_http_buffer_size=app.config.get("SOCKETIO_MAX_MESSAGE_BYTES", 64 * 1024),
         ping_interval=app.config.get("SOCKETIO_PING_INTERVAL", 25),
         ping_timeout=app.config.get("SOCKETIO_PING_TIMEOUT", 20),
+        # A socket's events run one after another in its reader: a flooding client is throttled and cut
+        # off (sockets.py) before it can queue thousands of handlers that starve every other socket.
+        async_handlers=False,
         **manager,
     )
     app.extensions["novacart.emitter"] = socketio

@@ -110,7 +110,12 @@ def _current() -> SocketState | None:
     if state.tokens < 1:
         metrics.SOCKET_EVENTS_REFUSED.labels(reason="flood").inc()
         logger.warning("socket of user %s flooded events; disconnecting it", state.user_id)
+        # Close the connection itself, not only the namespace: otherwise the server goes on reading and
+        # decoding everything the flooder has still queued, at the cost of every other socket.
+        eio_sid = socketio.server.manager.eio_sid_from_sid(request.sid, "/")
         disconnect()
+        if eio_sid is not None:
+            socketio.server.eio.disconnect(eio_sid)
         return None
     state.tokens -= 1
     return state
