@@ -89,3 +89,12 @@ def test_database_outage_is_a_503_problem_not_a_500(app, client):
         engines[None] = healthy
         db.session.remove()
     assert client.get("/api/products").status_code == 200
+
+
+def test_the_clients_pages_are_served_with_a_strict_csp(client):
+    for path in ("/", "/orders/12", "/login"):
+        response = client.get(path)
+        assert response.status_code == 200
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
