@@ -551,12 +551,11 @@ class Profiler:
             "--format",
             "raw",
             "--nolineno",
-            "--nonblocking",
             "--output",
             str(out),
         ]
-        if native:
-            args.append("--native")
+        # --native shows C frames (the garbage collector among them) but needs to pause the process to sample.
+        args.append("--native" if native else "--nonblocking")
         self.proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
         )
@@ -622,7 +621,7 @@ def _package(frame: str) -> str:
 # -- scenarios ---------------------------------------------------------------------------------
 
 
-def settle(pid: int | None, quiet_pct: float = 25, limit: float = 15) -> float:
+def settle(pid: int | None, quiet_pct: float = 25, limit: float = 30) -> float:
     """After an overloaded step the web may still be working off its backlog: wait (bounded) until it is quiet."""
     started = time.monotonic()
     time.sleep(1.0)
@@ -761,7 +760,8 @@ class Bench:
             )
             if result["lost"] > 0.5 * result["sent"]:
                 saturated_at = rate
-            settle(target.web_pid())
+            result["settle_s"] = settle(target.web_pid())
+            self.put(key, result)
         if isinstance(target, NovaCart):
             self.clear_leftovers(target, f"latency {n}")
 
@@ -784,6 +784,7 @@ class Bench:
         summary["during"] = {"sockets": n, "rate": rate, "p99_ms": result["latency_ms"]["p99"]}
         self.put(["profiles", target.name, f"latency_{n}_{rate}_web"], summary)
         say(f"{target.name}: profiled web at {rate}/s with {n:,} sockets ({summary.get('samples', 0)} samples)")
+        settle(target.web_pid())
         self.clear_leftovers(target, "profile")
 
     # fan-out ---------------------------------------------------------------------------------
@@ -794,9 +795,10 @@ class Bench:
         body = {"title": "Flash sale", "message": "Everything 10% off today"}
         if via:
             body["via"] = via
-        start_id = (
-            target.scalar("SELECT coalesce(max(id), 0) FROM notifications") if isinstance(target, NovaCart) else None
-        )
+        start_id = promo_start = None
+        if isinstance(target, NovaCart):
+            start_id = target.scalar("SELECT coalesce(max(id), 0) FROM notifications")
+            promo_start = target.scalar("SELECT coalesce(max(id), 0) FROM promotions")
         profilers = {}
         if profile and isinstance(target, NovaCart):
             for proc_name, pid in (("worker", target.worker_pid()), ("web", target.web_pid())):
@@ -824,13 +826,18 @@ class Bench:
                     if count >= customers:
                         stored_at = time.time()
                 if sent_status_at is None:
-                    if target.scalar("SELECT status FROM promotions ORDER BY id DESC LIMIT 1") == "sent":
+                    status = target.scalar(
+                        "SELECT status FROM promotions WHERE id > :p ORDER BY id DESC LIMIT 1", p=promo_start
+                    )
+                    if status == "sent":
                         sent_status_at = time.time()
                 elif time.time() - sent_status_at > 2:  # sent, yet not everyone has a row: stop looking
                     break
                 time.sleep(0.02)
         result = client.wait(ident, self.args.fanout_timeout + 30)
         result["cpu"] = window.stop()
+        result.setdefault("received", 0)
+        result.setdefault("expected", held)
         sent_at = result.get("sent_at", 0) / 1000
         result["stored_all_s"] = round(stored_at - sent_at, 3) if stored_at else None
         result["status_sent_s"] = round(sent_status_at - sent_at, 3) if sent_status_at else None
@@ -859,6 +866,7 @@ class Bench:
         say(
             f"{target.name} fan-out ({label}): {result['received']:,}/{result['expected']:,} delivered, last after "
             f"{result.get('last_ms')} ms; stored for all after {result['stored_all_s']} s"
+            + (f"; POST answered {result.get('status')}: {str(result['error'])[:200]}" if result.get("error") else "")
         )
         return result
 
@@ -1030,7 +1038,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="py-spy on web and worker in extra, unreported rounds (default: on, off with --quick)",
     )
     p.add_argument("--native-profile", action="store_true", help="py-spy --native (shows C frames such as the GC)")
-    p.add_argument("--profile-rate", type=int, default=200)
+    p.add_argument("--profile-rate", type=int, default=100)
     p.add_argument("--rate-seconds", type=float, default=None, help="seconds per rate (default 10)")
     p.add_argument("--drain-seconds", type=float, default=None, help="bounded wait after sending (default 10)")
     p.add_argument("--idle-seconds", type=float, default=None, help="idle CPU window (default 10)")
@@ -1137,9 +1145,12 @@ def main(argv: list[str] | None = None) -> int:
             targets.append(target)
             try:
                 bench.run_target(target, client)
-            except Exception:
-                say(f"{name} failed; its logs:\n{target.logs()}")
-                raise
+            except Exception as exc:  # noqa: BLE001  (record it, go on with the next target)
+                import traceback
+
+                say(f"{name} failed: {exc!r}; logs under bench/results/logs/")
+                results.setdefault("errors", {})[name] = traceback.format_exc()[-3000:]
+                bench.save()
             finally:
                 client.stop()
                 target.stop()

@@ -180,12 +180,10 @@ def _watch_revocations(app) -> None:
                 watched = [(sid, s.jti) for sid, s in list(_sockets.items()) if s.jti]
                 if not watched:
                     continue
-                redis = app.extensions["novacart.redis"]
-                pipe = redis.pipeline(transaction=False)
-                for _, jti in watched:
-                    pipe.exists(auth_services.BLOCKLIST_KEY.format(jti=jti))
-                for (sid, _), revoked in zip(watched, pipe.execute(), strict=True):
-                    if revoked:
+                revoked = auth_services.revoked_among(jti for _, jti in watched)
+                db.session.remove()
+                for sid, jti in watched:
+                    if jti in revoked:
                         logger.info("dropping socket %s: its token was revoked", sid)
                         socketio.server.disconnect(sid)
         except Exception:
