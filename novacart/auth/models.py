@@ -48,3 +48,16 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class RevokedToken(db.Model):
+    """A signed-out token (by its `jti`) until it would have expired anyway: the blocklist.
+
+    In the database, not only in Redis: a Redis restarted without its data must not bring signed-out
+    tokens back to life, and sign-in checks keep working while Redis is down.
+    """
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-import redis
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from novacart.auth.models import Role, User
-from novacart.db import transactional
-from novacart.errors import ConflictError, InvalidCredentialsError, NotFoundError, ServiceUnavailableError
+from novacart.auth.models import RevokedToken, Role, User
+from novacart.db import transactional, utcnow
+from novacart.errors import ConflictError, InvalidCredentialsError, NotFoundError
 from novacart.extensions import db
-from novacart.kv import redis_client
 from novacart.pagination import Page, paginate
 
 logger = logging.getLogger(__name__)
-
-BLOCKLIST_KEY = "novacart:jwt:revoked:{jti}"
 
 
 class DuplicateEmailError(ConflictError):
@@ -131,14 +126,14 @@ def authenticate(email: str, password: str) -> Tokens:
 
 
 def revoke_token(jti: str, expires_at: float) -> None:
-    """Add a token id to the blocklist until the token would have expired anyway."""
-    ttl = max(1, int(expires_at - time.time()) + 1)
-    try:
-        redis_client().set(BLOCKLIST_KEY.format(jti=jti), "1", ex=ttl)
-    except redis.RedisError as exc:
-        raise ServiceUnavailableError("Sign-out is unavailable right now; try again shortly.") from exc
+    """Add a token id to the blocklist until the token would have expired anyway. Caller commits."""
+    now = utcnow()
+    db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))  # forget expired ones
+    if db.session.get(RevokedToken, jti) is None:
+        db.session.add(RevokedToken(jti=jti, expires_at=datetime.fromtimestamp(expires_at, UTC)))
 
 
+@transactional
 def logout(access_payload: dict, refresh_token: str | None, user_id: int) -> None:
     """Revoke the access token, and the refresh token if it belongs to the same user."""
     revoke_token(access_payload["jti"], access_payload["exp"])
@@ -153,11 +148,17 @@ def logout(access_payload: dict, refresh_token: str | None, user_id: int) -> Non
 
 
 def is_token_revoked(jti: str) -> bool:
-    try:
-        return bool(redis_client().exists(BLOCKLIST_KEY.format(jti=jti)))
-    except redis.RedisError as exc:
-        # Fail closed: without the blocklist a revoked token would pass.
-        raise ServiceUnavailableError("Authentication is unavailable right now; try again shortly.") from exc
+    return db.session.get(RevokedToken, jti) is not None
+
+
+def revoked_among(jtis: Iterable[str]) -> set[str]:
+    """Which of these token ids are revoked (the sockets' watcher asks for all its sockets at once)."""
+    wanted = list(dict.fromkeys(jtis))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found |= set(db.session.scalars(select(RevokedToken.jti).where(RevokedToken.jti.in_(chunk))))
+    return found
 
 
 @transactional
