@@ -298,19 +298,34 @@ def queued_for(user_id: int, limit: int = 500) -> list[dict[str, Any]]:
 @transactional
 def acknowledge(user_id: int, ids: Sequence[int]) -> int:
     """Remove the user's notifications `ids` from the delivery queue; others' ids are ignored."""
-    ids = list(dict.fromkeys(ids))[:ACK_BATCH_MAX]
-    if not ids:
+    return _acknowledge_pairs([(nid, user_id) for nid in list(dict.fromkeys(ids))[:ACK_BATCH_MAX]])
+
+
+@transactional
+def acknowledge_many(pairs: Sequence[tuple[int, int]]) -> int:
+    """Apply many sockets' acknowledgements, `(notification_id, user_id)` each, in one transaction."""
+    return _acknowledge_pairs(pairs)
+
+
+def _acknowledge_pairs(pairs: Sequence[tuple[int, int]]) -> int:
+    """Delete the deliveries whose notification was acknowledged by its own user. Caller commits."""
+    acked_by = dict(pairs)
+    if not acked_by:
         return 0
-    rows = db.session.execute(
-        select(Delivery.notification_id, Notification.type, Notification.created_at)
-        .join(Notification, Notification.id == Delivery.notification_id)
-        .where(Delivery.user_id == user_id, Delivery.notification_id.in_(ids))
-    ).all()
+    rows = [
+        (nid, type_, created_at)
+        for nid, owner, type_, created_at in db.session.execute(
+            select(Delivery.notification_id, Delivery.user_id, Notification.type, Notification.created_at)
+            .join(Notification, Notification.id == Delivery.notification_id)
+            .where(Delivery.notification_id.in_(list(acked_by)))
+        )
+        if acked_by.get(nid) == owner  # nobody acknowledges another user's notification
+    ]
     if not rows:
         return 0
     db.session.execute(
         delete(Delivery)
-        .where(Delivery.user_id == user_id, Delivery.notification_id.in_([r[0] for r in rows]))
+        .where(Delivery.notification_id.in_([nid for nid, _, _ in rows]))
         .execution_options(synchronize_session=False)
     )
     now = utcnow()

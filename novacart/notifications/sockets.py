@@ -22,7 +22,7 @@ from novacart.auth import services as auth_services
 from novacart.auth.models import User
 from novacart.errors import DomainError
 from novacart.extensions import db, socketio
-from novacart.notifications import services
+from novacart.notifications import acks, services
 from novacart.orders import services as order_services
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,9 @@ def on_connect(auth: Any = None) -> None:
         join_room(realtime.STAFF_ROOM)
     metrics.CONNECTED_SOCKETS.inc()
     _start_revocation_watcher()
-    # Replay what this user has not acknowledged yet, oldest first, to this socket only.
+    # Replay what this user has not acknowledged yet, oldest first, to this socket only (after
+    # applying the acks this process already holds, so a quick reconnect does not replay them).
+    acks.buffer.flush()
     for item in services.queued_for(user.id):
         emit("notification", item)
 
@@ -154,7 +156,7 @@ def on_ack(payload: Any = None) -> None:
     if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         _error("invalid_ack", "notification:ack takes {ids: [integers]}.")
         return
-    services.acknowledge(state.user_id, ids)
+    acks.buffer.submit(current_app._get_current_object(), state.user_id, ids)
 
 
 @socketio.on_error_default

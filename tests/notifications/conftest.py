@@ -31,3 +31,18 @@ def events(sock, name: str) -> list:
 
 def received(sock) -> list[tuple[str, object]]:
     return [(e["name"], e["args"][0] if e["args"] else None) for e in sock.get_received()]
+
+
+def wait_for_queue_depth(depth: int, timeout: float = 5.0) -> None:
+    """Acks are applied in batches by a background flusher: wait (bounded) until the queue holds `depth`."""
+    import time
+
+    from novacart.extensions import db
+    from novacart.notifications import services
+
+    deadline = time.monotonic() + timeout
+    while services.queue_stats()["depth"] != depth:
+        db.session.rollback()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"delivery queue did not reach {depth} in {timeout}s")
+        time.sleep(0.02)

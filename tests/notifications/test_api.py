@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import assert_problem
-from tests.notifications.conftest import events
+from tests.notifications.conftest import events, wait_for_queue_depth
 
 
 def send(client, staff_headers, user_id, title="Hello", type_="promotion", **extra):
@@ -166,6 +166,7 @@ def test_sweep_resends_unacknowledged_deliveries_to_connected_users(app, client,
         assert tasks.resend_unacknowledged() == 1
         assert [n["id"] for n in events(sock, "notification")] == [note["id"]]
         sock.emit("notification:ack", {"ids": [note["id"]]})
+        wait_for_queue_depth(0)
         assert tasks.resend_unacknowledged() == 0
     finally:
         app.config["DELIVERY_RESEND_AFTER_SECONDS"] = 60
@@ -281,6 +282,7 @@ def test_metrics_expose_the_engine(client, customer, staff, socket_for):
     sock = socket_for(headers)
     note = send(client, staff[1], user_id)
     sock.emit("notification:ack", {"ids": [note["id"]]})
+    wait_for_queue_depth(0)
     send(client, staff[1], user_id, "unacked")
     text = client.get("/metrics").get_data(as_text=True)
     for name in (

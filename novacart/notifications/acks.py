@@ -1,0 +1,63 @@
+"""Acknowledgements from this web process's sockets, applied in batches.
+
+Under load every delivered notification comes back as a `notification:ack`; one transaction per ack
+made acknowledgements the web process's main cost. Acks are collected for a few milliseconds and
+applied together. An ack lost in a crash only means that notification is sent again (the contract
+allows duplicates; clients de-duplicate by id), never that one is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+
+from flask import Flask
+
+from novacart.extensions import socketio
+from novacart.notifications import services
+
+logger = logging.getLogger(__name__)
+
+FLUSH_INTERVAL_SECONDS = 0.05
+MAX_PENDING = 50_000  # beyond this, flush at once rather than let memory grow
+
+
+class AckBuffer:
+    def __init__(self) -> None:
+        self._pending: dict[int, int] = {}  # notification id → the user who acknowledged it
+        self._lock = threading.Lock()
+        self._flusher_started = False
+
+    def submit(self, app: Flask, user_id: int, ids: Iterable[int]) -> None:
+        with self._lock:
+            for notification_id in ids:
+                self._pending[notification_id] = user_id
+            too_many = len(self._pending) >= MAX_PENDING
+            if not self._flusher_started:
+                self._flusher_started = True
+                socketio.start_background_task(self._run, app)
+        if too_many:
+            self.flush()
+
+    def flush(self) -> int:
+        """Apply what is pending now (within the caller's app context)."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if not pending:
+            return 0
+        try:
+            return services.acknowledge_many(list(pending.items()))
+        except Exception:
+            logger.exception("applying %d acknowledgements failed; they will be re-sent", len(pending))
+            return 0
+
+    def _run(self, app: Flask) -> None:
+        while True:
+            socketio.sleep(FLUSH_INTERVAL_SECONDS)
+            if self._pending:
+                with app.app_context():
+                    self.flush()
+
+
+buffer = AckBuffer()
