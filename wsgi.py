@@ -27,6 +27,13 @@ from novacart import create_app  # noqa: E402
 # Serving: run as a script, or imported by gunicorn's worker. The CLI gets plain threads.
 app = create_app(serving=__name__ == "__main__" or "gunicorn" in sys.modules)
 
+if "gunicorn" in sys.modules and ASYNC_MODE == "gevent":
+    import gevent
+
+    from novacart.server import tune_gc
+
+    tune_gc(gevent.spawn, gevent.sleep)
+
 if __name__ == "__main__":
     from novacart.server import serve_eventlet
 
