@@ -1,5 +1,5 @@
 # NovaCart: `make run` starts the whole system, `make test` runs every test. Both set up what is missing first.
-.PHONY: setup run test test-python bench lint migration clean
+.PHONY: setup run test test-python test-slow reliability audit bench lint migration clean
 
 setup:  ## install what is missing: .venv, Redis, the client's packages and build
 	@scripts/setup.sh
@@ -12,6 +12,17 @@ test: setup  ## every test: Python (SQLite; PostgreSQL with TEST_DATABASE_URL) a
 
 test-python: setup  ## only the Python suite
 	@SKIP_CLIENT=1 scripts/test.sh
+
+test-slow: setup  ## the slow fault and soak tests (2,000 notifications in flight each; minutes)
+	@SKIP_CLIENT=1 scripts/test.sh tests/system -m slow
+
+reliability: setup  ## every fault and attack test, then docs/reliability.md from their figures
+	@rm -rf .reliability
+	-@SKIP_CLIENT=1 scripts/test.sh tests/system --run-slow
+	.venv/bin/python -m tests.system.report
+
+audit: setup  ## known vulnerabilities: pip-audit (requirements.txt), npm audit --audit-level=high
+	@scripts/audit.sh
 
 bench: setup  ## NovaCart beside a Node Socket.IO peer: tables, bench/results.json, docs/performance.md (ARGS="--quick")
 	@.venv/bin/python -m pip install -q -r bench/requirements.txt

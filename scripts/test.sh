@@ -12,6 +12,9 @@ if [ -z "${TEST_REDIS_URL:-}" ]; then
   export TEST_REDIS_URL="redis://127.0.0.1:$redis_port/15"
 fi
 status=0
+if [ $# -eq 0 ]; then
+  scripts/audit.sh || status=$?  # fails on a known vulnerability; says so loudly when it cannot audit
+fi
 python -m pytest "$@" || status=$?
 if [ -f client/package.json ] && [ "${SKIP_CLIENT:-0}" != 1 ] && [ $# -eq 0 ]; then
   export PATH="$(scripts/node.sh --bin-dir):$PATH"
