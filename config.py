@@ -112,6 +112,8 @@ class Config:
 
     CLIENT_DIST = os.environ.get("CLIENT_DIST", str(BASE_DIR / "client" / "dist"))
     OUTBOX_SWEEP_SECONDS = float(os.environ.get("OUTBOX_SWEEP_SECONDS", "30"))
+    # An event not dispatched this long after its commit lost its hand-off (Redis down, a killed process).
+    OUTBOX_RETRY_AFTER_SECONDS = float(os.environ.get("OUTBOX_RETRY_AFTER_SECONDS", "30"))
     CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
 
     @classmethod

@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from flask import current_app
 from sqlalchemy import select
 
 from novacart import events
@@ -37,8 +38,11 @@ def dispatch_event(event_id: int) -> None:
 
 
 @shared_task(name="events.sweep_outbox")
-def sweep_outbox(older_than_seconds: float = 30.0, batch: int = 500) -> int:
-    """Re-dispatch events whose after-commit hand-off was lost (a Redis outage, a killed web process)."""
+def sweep_outbox(older_than_seconds: float | None = None, batch: int = 500) -> int:
+    """Re-dispatch events whose after-commit hand-off was lost (a Redis outage, a killed web process):
+    those undispatched OUTBOX_RETRY_AFTER_SECONDS after they were stored."""
+    if older_than_seconds is None:
+        older_than_seconds = current_app.config["OUTBOX_RETRY_AFTER_SECONDS"]
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     stmt = (
         select(OutboxEvent.id)
