@@ -35,8 +35,9 @@ React client does.
 - **recovery**: from the end of the fault until the last expected notification was shown (or the
   API answered again).
 - Settings of the harness that shape the figures: delivery sweep every 1 s, re-send after 3 s
-  unacknowledged (production: 30 s and 60 s), outbox sweep every 2 s, promotion poll 0.5 s,
-  fan-out batches of 100.
+  unacknowledged (production: 30 s and 60 s), outbox sweep every 2 s for events undispatched after 5 s
+  (production: 30 s and 30 s), promotion poll 0.5 s, a stalled promotion resumed after 3 s (production:
+  120 s), fan-out batches of 100 (10 in the worker test).
 """
 
 

@@ -700,7 +700,7 @@ def test_brute_force_login_is_limited_per_client_and_the_user_still_gets_in(boot
         "the attacker gets 401 five times then 429 problem JSON with `Retry-After`; the customer gets 200",
         order=12,
     )
-    system = boot(extra_env={"TRUSTED_PROXIES": "1", "AUTH_RATE_LIMIT": "5/minute"}, beat=False).system
+    system = boot(extra_env={"TRUSTED_PROXIES": "1", "AUTH_RATE_LIMIT": "5/minute"}, worker=False, beat=False).system
     victim = system.register("Victim")
     answers: dict[str, int] = {}
     retry_after = None
@@ -734,7 +734,7 @@ def test_a_revoked_token_stays_revoked_when_redis_restarts_empty(boot, reliabili
         "still 401 / refused: the blocklist is in the database, not only in Redis",
         order=13,
     )
-    booted = boot(beat=False)
+    booted = boot(worker=False, beat=False)
     system = booted.system
     user = system.register("Leaver")
     response = system.api("POST", "/api/auth/logout", user["token"], json={"refresh_token": user["refresh"]})

@@ -171,8 +171,8 @@ def _orders_for(system, users, staff):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_redis_restarted_while_notifications_are_created_loses_nothing(boot, fleet, reliability, size):
-    customers, down, orders_n = (20, 5, 10) if size == QUICK else (100, 20, 50)
-    seconds = down + 8 if size == QUICK else down + 30
+    customers, down, orders_n = (20, 3, 10) if size == QUICK else (100, 20, 50)
+    seconds = down + 5 if size == QUICK else down + 30
     row = reliability(
         "Redis restarted (down, data lost) while notifications are created",
         "fault",
@@ -277,7 +277,7 @@ def test_web_restarted_under_connected_clients_replays_their_queues(boot, fleet,
 
 @pytest.mark.parametrize("size", SIZES)
 def test_clients_offline_for_a_while_get_everything_when_back(boot, fleet, reliability, size):
-    customers, offline = (20, 4) if size == QUICK else (100, 20)
+    customers, offline = (20, 3) if size == QUICK else (100, 20)
     row = reliability(
         "Clients offline for a while, then back",
         "fault",
@@ -412,8 +412,8 @@ class DatabaseOutage:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_database_unavailable_answers_503_and_recovers_by_itself(boot, fleet, reliability, size):
-    customers, outage = (20, 4) if size == QUICK else (100, 15)
-    seconds = outage + 8 if size == QUICK else outage + 25
+    customers, outage = (20, 3) if size == QUICK else (100, 15)
+    seconds = outage + 5 if size == QUICK else outage + 25
     row = reliability(
         "Database briefly unavailable or locked",
         "fault",
