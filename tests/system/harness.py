@@ -264,6 +264,20 @@ def settle(
     return round(time.monotonic() - since, 1)
 
 
+def last_shown(clients: dict[int, DisplayClient], titles: dict[int, set[str]]) -> float | None:
+    """When the last of `titles` (per user) was first shown (time.monotonic), or None if one never was."""
+    latest = 0.0
+    for user_id, wanted in titles.items():
+        client = clients[user_id]
+        with client.lock:
+            seen = {n["title"]: client.shown_at[nid] for nid, n in client.shown.items()}
+        for title in wanted:
+            if title not in seen:
+                return None
+            latest = max(latest, seen[title])
+    return latest
+
+
 def all_shown(clients: dict[int, DisplayClient], expected: dict[int, set[str]]) -> bool:
     return all(expected.get(uid, set()) <= client.titles().keys() for uid, client in clients.items())
 
