@@ -122,6 +122,6 @@ def reliability(request: pytest.FixtureRequest) -> Iterator[Callable[..., Row]]:
     RESULTS.mkdir(parents=True, exist_ok=True)
     database = "postgresql" if os.environ.get("TEST_DATABASE_URL", "").startswith("postgres") else "sqlite"
     for row in rows:
-        slug = re.sub(r"[^a-z0-9]+", "-", f"{row.group}-{row.name}-{row.size}".lower()).strip("-")
+        slug = re.sub(r"[^a-z0-9]+", "-", f"{database}-{row.group}-{row.name}-{row.size}".lower()).strip("-")
         body = {**row.__dict__, "outcome": outcome, "database": database, "test": request.node.nodeid}
         (RESULTS / f"{slug}.json").write_text(json.dumps(body, indent=1, default=str))

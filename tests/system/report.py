@@ -45,37 +45,47 @@ def load(results: Path) -> list[dict]:
     rows: dict[str, dict] = {}
     for path in sorted(results.glob("*.json")):
         row = json.loads(path.read_text())
-        key = row["name"]
+        key = f"{row.get('database')}:{row['name']}"
         if key in rows and rows[key].get("size", 0) > row.get("size", 0):
             continue
         rows[key] = row
-    return sorted(rows.values(), key=lambda r: (r["group"] != "fault", r["order"], r["name"]))
+    return sorted(rows.values(), key=lambda r: (r.get("database") != "sqlite", r["group"] != "fault", r["order"]))
 
 
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _value(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_value(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_value(v) for v in value)
+    return str(value)
+
+
 def _figures(figures: dict) -> str:
-    return "; ".join(f"{key.replace('_', ' ')} {value}" for key, value in figures.items())
+    return "; ".join(f"{key.replace('_', ' ')} **{_value(value)}**" for key, value in figures.items())
 
 
-def render(rows: list[dict], database: str) -> str:
-    lines = [HEADER]
-    lines.append(f"Last run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, database: {database}.\n")
-    for group, title in (("fault", "Faults"), ("attack", "Attacks")):
-        chosen = [r for r in rows if r["group"] == group]
-        if not chosen:
-            continue
-        lines.append(f"\n## {title}\n")
-        lines.append("| # | what was done | expected | figures measured | result |")
-        lines.append("|---|---|---|---|---|")
-        for index, row in enumerate(chosen, 1):
-            result = "pass" if row["outcome"] == "passed" else f"**{row['outcome'].upper()}**"
-            lines.append(
-                f"| {index} | **{_cell(row['name'])}**: {_cell(row['done'])} | {_cell(row['expected'])} "
-                f"| {_cell(_figures(row['figures']))} | {result} |"
-            )
+def render(rows: list[dict]) -> str:
+    lines = [HEADER, f"Last run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n"]
+    for database in dict.fromkeys(r.get("database", "sqlite") for r in rows):
+        label = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(database, database)
+        for group, title in (("fault", "Faults"), ("attack", "Attacks")):
+            chosen = [r for r in rows if r["group"] == group and r.get("database", "sqlite") == database]
+            if not chosen:
+                continue
+            lines.append(f"\n## {title} — {label}\n")
+            lines.append("| # | what was done | expected | figures measured | result |")
+            lines.append("|---|---|---|---|---|")
+            for index, row in enumerate(chosen, 1):
+                result = "pass" if row["outcome"] == "passed" else f"**{row['outcome'].upper()}**"
+                size = f" ({row['size']:,} notifications)" if row.get("size") else ""
+                lines.append(
+                    f"| {index} | **{_cell(row['name'])}**{size}: {_cell(row['done'])} | {_cell(row['expected'])} "
+                    f"| {_cell(_figures(row['figures']))} | {result} |"
+                )
     passed = sum(1 for r in rows if r["outcome"] == "passed")
     lines.append(f"\n{passed} of {len(rows)} rows pass.\n")
     return "\n".join(lines)
@@ -88,8 +98,7 @@ def main(argv: list[str]) -> int:
     if not rows:
         print(f"no results in {results}: run the system tests first (make reliability)", file=sys.stderr)
         return 1
-    database = "PostgreSQL" if any(r.get("database") == "postgresql" for r in rows) else "SQLite"
-    output.write_text(render(rows, database))
+    output.write_text(render(rows))
     failed = [r["name"] for r in rows if r["outcome"] != "passed"]
     print(f"wrote {output}: {len(rows)} rows, {len(failed)} not passing {failed or ''}")
     return 1 if failed else 0
