@@ -57,6 +57,17 @@ def alive(pid: int | None) -> bool:
     return bool(pid) and Path(f"/proc/{pid}").exists()
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores from /proc/stat: how busy the whole machine is, whoever it is."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])  # user nice system idle iowait irq softirq steal (guest is inside user)
+    return total - idle, total
+
+
 class CpuWindow:
     """CPU seconds used by named processes between start() and stop(), and as % of one core."""
 
@@ -70,6 +81,7 @@ class CpuWindow:
 
         self.t0 = time.monotonic()
         self.before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.machine_before = machine_ticks()
         return self
 
     def stop(self) -> dict[str, dict[str, float]]:
@@ -84,6 +96,17 @@ class CpuWindow:
             used = after - before
             out[name] = {"cpu_s": round(used, 2), "cpu_pct": round(100 * used / elapsed, 1)}
         out["_seconds"] = {"elapsed": round(elapsed, 2)}
+        busy0, total0 = self.machine_before
+        busy1, total1 = machine_ticks()
+        if total1 > total0:
+            cores = os.cpu_count() or 1
+            busy_pct = 100 * cores * (busy1 - busy0) / (total1 - total0)  # in % of one core, up to 100 × cores
+            ours = sum(v["cpu_pct"] for k, v in out.items() if not k.startswith("_"))
+            out["_machine"] = {
+                "busy_pct": round(busy_pct, 1),
+                "others_pct": round(max(0.0, busy_pct - ours), 1),
+                "cores": cores,
+            }
         return out
 
 
