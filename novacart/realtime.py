@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 STAFF_ROOM = "staff"
 BATCH_SIZE = 500  # emits per Redis message: ~200 KB of notifications
+LISTEN_RETRY_SECONDS = 1.0
 
 
 def user_room(user_id: int) -> str:
@@ -50,6 +52,25 @@ class BatchingRedisManager(python_socketio.RedisManager):
             return
         for item in batch:
             super()._handle_emit({**item, "namespace": message.get("namespace"), "binary": False})
+
+    def _redis_listen_with_retries(self):  # pragma: no cover  (exercised by tests/system)
+        """python-socketio's listener loop, retrying every second instead of doubling up to 60 s.
+
+        With doubling sleeps a web process stayed deaf to every emit for ~30 s after a 20 s Redis
+        outage (resubscribing only at 1+2+4+8+16 s), so live notifications waited for the resend sweep.
+        """
+        subscribed = False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    self.pubsub.subscribe(self.channel)
+                    subscribed = True
+                yield from self.pubsub.listen()
+            except Exception as exc:
+                logger.warning("Socket.IO lost its Redis subscription (%s); retrying in 1 s", exc)
+                subscribed = False
+                time.sleep(LISTEN_RETRY_SECONDS)
 
 
 def init_app(app: Flask, *, worker: bool = False, serving: bool = False) -> None:
