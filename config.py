@@ -107,6 +107,7 @@ class Config:
     DELIVERY_RESEND_AFTER_SECONDS = float(os.environ.get("DELIVERY_RESEND_AFTER_SECONDS", "60"))
     FANOUT_BATCH_SIZE = _int("FANOUT_BATCH_SIZE", 1000)
     CURRENCY_SYMBOL = os.environ.get("CURRENCY_SYMBOL", "$")
+    WEBSOCKET_COMPRESSION = _bool("WEBSOCKET_COMPRESSION", False)  # see realtime._without_websocket_compression
     SOCKET_EVENT_RATE = float(os.environ.get("SOCKET_EVENT_RATE", "20"))  # events per second per socket
     SOCKET_EVENT_BURST = float(os.environ.get("SOCKET_EVENT_BURST", "60"))
 

@@ -97,11 +97,28 @@ def init_app(app: Flask, *, worker: bool = False, serving: bool = False) -> None
         **manager,
     )
     app.extensions["novacart.emitter"] = socketio
+    if not app.config.get("WEBSOCKET_COMPRESSION", False):
+        app.wsgi_app = _without_websocket_compression(app.wsgi_app)  # type: ignore[method-assign]
     if serving and queue:
         # python-socketio subscribes to Redis on the first client connection; an emit published
         # before that subscription completes would miss this process. Subscribe at start-up instead.
         socketio.server.manager_initialized = True
         socketio.server.manager.initialize()
+
+
+def _without_websocket_compression(wsgi_app):
+    """Decline permessage-deflate: hide the browser's offer from the WebSocket handshake.
+
+    Browsers always offer it and eventlet and simple-websocket always accept it, which keeps a zlib
+    compressor and decompressor (~100 KiB) alive per socket — most of a socket's memory — to squeeze
+    notifications of a few hundred bytes. WEBSOCKET_COMPRESSION=true turns it back on.
+    """
+
+    def middleware(environ, start_response):
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return wsgi_app(environ, start_response)
+
+    return middleware
 
 
 def emit(event: str, data: Any, *, room: str | list[str]) -> None:
