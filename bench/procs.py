@@ -179,8 +179,12 @@ def machine(node: str, root: Path) -> dict:
         "sqlite": sqlite3.sqlite_version,
         "python_packages": py_libs,
         "node_packages": node_libs,
-        "git_head": _run(["git", "rev-parse", "--short", "HEAD"], cwd=root),
-        "git_dirty": [
+        "git_head": os.environ.get("NOVACART_BENCH_SNAPSHOT")
+        or _run(["git", "rev-parse", "--short", "HEAD"], cwd=root),
+        "snapshot": bool(os.environ.get("NOVACART_BENCH_SNAPSHOT")),
+        "git_dirty": []
+        if os.environ.get("NOVACART_BENCH_SNAPSHOT")
+        else [
             line[3:]
             for line in _run(
                 ["git", "status", "--porcelain", "--", "novacart", "config.py", "wsgi.py", "celery_worker.py"], cwd=root

@@ -1059,6 +1059,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-wait", type=float, default=600, help="wait at most this long for a quiet machine")
     p.add_argument("--out", type=Path, default=None, help="results file (default: see above)")
     p.add_argument("--no-docs", action="store_true", help="do not rewrite the plot and docs/performance.md")
+    p.add_argument(
+        "--snapshot",
+        metavar="REF",
+        default=None,
+        help="measure this commit (e.g. HEAD) from an exported copy, so that edits made while the benchmark runs "
+        "do not change the code under test halfway; results and docs come back to this tree",
+    )
     args = p.parse_args(argv)
 
     full = (
@@ -1087,8 +1094,79 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def run_snapshot(args: argparse.Namespace, argv: list[str]) -> int:
+    """Export REF with git archive, run the benchmark from there (same .venv), bring the results back."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", args.snapshot], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    copy = Path(tempfile.mkdtemp(prefix=f"novacart-bench-{commit}-"))
+    say(f"measuring commit {commit} from an exported copy in {copy}")
+    archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(copy)], input=archive, check=True)
+    # The instrument is this tree's bench/ (the code under test is REF's): overlay it, without scratch or packages.
+    for source in (ROOT / "bench").rglob("*"):
+        relative = source.relative_to(ROOT)
+        if source.is_file() and not {"node_modules", "results", "__pycache__"} & set(relative.parts):
+            (copy / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, copy / relative)
+    for folder in ("bench/loadclient", "bench/peer"):  # reuse installed packages when the lock files agree
+        mine, theirs = ROOT / folder / "node_modules", copy / folder
+        if (
+            mine.exists()
+            and theirs.exists()
+            and (ROOT / folder / "package-lock.json").read_bytes() == (theirs / "package-lock.json").read_bytes()
+        ):
+            (theirs / "node_modules").symlink_to(mine)
+    if (ROOT / "client" / "dist").exists() and not (copy / "client" / "dist").exists():
+        (copy / "client").mkdir(exist_ok=True)
+        (copy / "client" / "dist").symlink_to(ROOT / "client" / "dist")
+    out = copy / "bench" / "results" / "snapshot.json"
+    rest = []
+    skip = False
+    for item in argv:  # drop --snapshot REF / --snapshot=REF and --out
+        if skip:
+            skip = False
+            continue
+        if item in ("--snapshot", "--out"):
+            skip = True
+            continue
+        if item.startswith(("--snapshot=", "--out=")):
+            continue
+        rest.append(item)
+    try:
+        code = subprocess.run(
+            [sys.executable, "-m", "bench.run", *rest, "--no-docs", "--out", str(out)],
+            cwd=copy,
+            env={**os.environ, "NOVACART_BENCH_SNAPSHOT": commit},
+        ).returncode
+        if out.exists():
+            results = json.loads(out.read_text())
+            results["meta"]["command"] = "python -m bench.run " + " ".join(argv)
+            if results["meta"].get("interrupted") or code != 0:
+                args.out = SCRATCH / "latest.json"  # an interrupted run does not replace the full results
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(results, indent=2))
+            for scratch in (copy / "bench" / "results").glob("*"):
+                target = SCRATCH / scratch.name
+                if scratch.is_dir():
+                    shutil.copytree(scratch, target, dirs_exist_ok=True)
+                elif scratch.name != "snapshot.json":
+                    shutil.copy(scratch, target)
+            from bench import report
+
+            if args.full and not args.no_docs and not results["meta"].get("interrupted"):
+                report.write_docs(results)
+            say(f"results of {commit}: {args.out}")
+        return code
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.snapshot:
+        SCRATCH.mkdir(parents=True, exist_ok=True)
+        return run_snapshot(args, list(argv if argv is not None else sys.argv[1:]))
     started = time.monotonic()
     SCRATCH.mkdir(parents=True, exist_ok=True)
     limit = raise_fd_limit()
