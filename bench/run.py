@@ -573,7 +573,7 @@ class Profiler:
         return summarise_profile(self.out)
 
 
-def summarise_profile(path: Path, top: int = 15) -> dict:
+def summarise_profile(path: Path, top: int = 15, inclusive_top: int = 60) -> dict:
     """Self and inclusive sample counts per function, from py-spy's raw `frame;frame;… count` lines."""
     self_counts: dict[str, int] = {}
     incl: dict[str, int] = {}
@@ -596,7 +596,7 @@ def summarise_profile(path: Path, top: int = 15) -> dict:
         for frame in set(frames):
             incl[frame] = incl.get(frame, 0) + n
 
-    def ranked(counts: dict[str, int]) -> list[dict]:
+    def ranked(counts: dict[str, int], top: int = top) -> list[dict]:
         return [
             {"frame": f, "samples": c, "pct": round(100 * c / max(1, total), 1)}
             for f, c in sorted(counts.items(), key=lambda kv: -kv[1])[:top]
@@ -606,7 +606,7 @@ def summarise_profile(path: Path, top: int = 15) -> dict:
         "file": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
         "samples": total,
         "self": ranked(self_counts),
-        "inclusive": ranked(incl),
+        "inclusive": ranked(incl, inclusive_top),
         "self_by_package": ranked(packages),
     }
 
