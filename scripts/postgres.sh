@@ -13,7 +13,7 @@ version=$(ls /usr/lib/postgresql | sort -V | tail -n1)
 if ! pg_lsclusters -h 2>/dev/null | grep -q "^$version "; then
   as_root pg_createcluster "$version" main >&2
 fi
-as_root pg_ctlcluster "$version" main start 2>/dev/null || true
+as_root pg_ctlcluster "$version" main start >&2 2>/dev/null || true  # stdout is only for the URL
 for _ in $(seq 1 50); do
   as_root su postgres -c "pg_isready -q" && break
   sleep 0.2
