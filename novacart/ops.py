@@ -15,9 +15,10 @@ logger = logging.getLogger(__name__)
 
 ops_bp = Blueprint("ops", __name__)
 RESERVED_PREFIXES = ("api/", "socket.io", "dashboard", "healthz", "metrics")
-# The React client's pages: its own bundle only (Vite emits no inline script or style), its API and
-# socket on the same origin. A script smuggled into a notification or an address could not run.
-CLIENT_CONTENT_SECURITY_POLICY = "; ".join(
+# Every page we render, the React client's and the dashboard's: their own bundles only (no inline
+# script or style), API and socket on the same origin. A script smuggled into a notification, an
+# address or a product name could not run.
+CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
@@ -80,7 +81,7 @@ def client(path: str):
 
 
 def _secured(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CLIENT_CONTENT_SECURITY_POLICY
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"

@@ -16,6 +16,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
+from novacart import ops
 from novacart.auth import services as auth_services
 from novacart.dashboard import (
     views_inventory,
@@ -40,20 +41,7 @@ PUBLIC_ENDPOINTS = frozenset({"dashboard.login"})
 EMPLOYEES_ONLY = "The dashboard is for NovaCart employees. Customers can shop and follow their orders at /."
 
 # No inline script or style anywhere: all JavaScript and CSS are files under /static.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+CONTENT_SECURITY_POLICY = ops.CONTENT_SECURITY_POLICY
 
 
 @web_bp.before_request
