@@ -5,31 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
+
+from tests.e2e.harness import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _empty_database_url(tmp_path) -> tuple[str, callable]:
-    base = os.environ.get("TEST_DATABASE_URL", "")
-    if base.startswith("postgres"):
-        name = f"novacart_migrations_{uuid.uuid4().hex[:8]}"
-        url = sa.engine.make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
-        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-        def drop():
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
-        return url.set(database=name).render_as_string(hide_password=False), drop
-    return f"sqlite:///{tmp_path / 'migrations.db'}", lambda: None
 
 
 def _flask(database_url: str, *args: str) -> subprocess.CompletedProcess:
@@ -50,8 +32,8 @@ def _flask(database_url: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_upgrade_on_an_empty_database_matches_the_models(tmp_path):
-    url, drop = _empty_database_url(tmp_path)
-    try:
+    with fresh_database("novacart_migrations") as postgres_url:
+        url = postgres_url or f"sqlite:///{tmp_path / 'migrations.db'}"
         upgrade = _flask(url, "db", "upgrade")
         assert upgrade.returncode == 0, upgrade.stderr
         check = _flask(url, "db", "check")
@@ -59,8 +41,6 @@ def test_upgrade_on_an_empty_database_matches_the_models(tmp_path):
         assert "No new upgrade operations detected" in check.stdout + check.stderr
         downgrade = _flask(url, "db", "downgrade", "base")
         assert downgrade.returncode == 0, downgrade.stderr
-    finally:
-        drop()
 
 
 @pytest.mark.parametrize("command", [["seed"], ["users", "create", "--help"]])

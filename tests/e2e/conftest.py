@@ -6,9 +6,8 @@ import os
 import uuid
 
 import pytest
-import sqlalchemy as sa
 
-from tests.e2e.harness import Recorder, cleanup, start_system
+from tests.e2e.harness import Recorder, cleanup, fresh_database, start_system
 
 
 def redis_url_for_e2e() -> str:
@@ -20,19 +19,8 @@ def redis_url_for_e2e() -> str:
 @pytest.fixture(scope="session")
 def e2e_database_url():
     """A fresh PostgreSQL database when the suite runs on PostgreSQL, else None (SQLite in the system's dir)."""
-    base = os.environ.get("TEST_DATABASE_URL", "")
-    if not base.startswith("postgres"):
-        yield None
-        return
-    name = f"novacart_e2e_{uuid.uuid4().hex[:8]}"
-    url = sa.engine.make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database("novacart_e2e") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,8 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -215,6 +216,29 @@ def _healthy(url: str) -> bool:
         return requests.get(url + "/healthz", timeout=2).status_code == 200
     except requests.RequestException:
         return False
+
+
+@contextmanager
+def fresh_database(prefix: str = "novacart_test") -> Iterator[str | None]:
+    """A new, empty PostgreSQL database when the suite runs on PostgreSQL (TEST_DATABASE_URL), else None
+    (the caller uses SQLite in its own directory). Dropped on exit, connections and all."""
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    if not base.startswith("postgres"):
+        yield None
+        return
+    import sqlalchemy as sa
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    url = sa.engine.make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def start_system(

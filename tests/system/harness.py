@@ -8,18 +8,15 @@ fixture that started it.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +24,7 @@ import redis as redis_lib
 import socketio
 import sqlalchemy as sa
 
-from tests.e2e.harness import System, free_port, wait_until
+from tests.e2e.harness import System, free_port, fresh_database, wait_until  # noqa: F401  (fresh_database re-exported)
 
 ACK_DELAY_SECONDS = 0.1  # the React client batches its acks over 100 ms (useNotificationSocket's ackDelayMs)
 
@@ -90,27 +87,6 @@ def _pings(client: redis_lib.Redis) -> bool:
         return bool(client.ping())
     except redis_lib.RedisError:
         return False
-
-
-@contextmanager
-def fresh_database() -> Iterator[str | None]:
-    """A new PostgreSQL database when the suite runs on PostgreSQL (TEST_DATABASE_URL), else None: SQLite
-    in the system's own directory. Like tests/e2e/conftest.py's e2e_database_url, one per system."""
-    base = os.environ.get("TEST_DATABASE_URL", "")
-    if not base.startswith("postgres"):
-        yield None
-        return
-    name = f"novacart_sys_{uuid.uuid4().hex[:8]}"
-    url = sa.engine.make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def database(system: System) -> sa.Engine:
