@@ -547,7 +547,7 @@ class Profiler:
             "--duration",
             str(int(seconds)),
             "--rate",
-            "100",
+            "250",
             "--format",
             "raw",
             "--nolineno",

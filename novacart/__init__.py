@@ -34,6 +34,10 @@ def create_app(config_class: type[Config] | None = None, *, worker: bool = False
         app.config["SOCKETIO_ASYNC_MODE"] = "threading"
     register_extensions(app, worker=worker, serving=serving)
     register_blueprints(app)
+    if not worker:
+        from novacart.notifications import sockets
+
+        sockets.init_app(app)
     return app
 
 

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import ParamSpec, TypeVar
 
+from flask import g
 from flask_jwt_extended import current_user as jwt_current_user
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
 
@@ -18,18 +19,27 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+@jwt.token_in_blocklist_loader
+def _is_revoked(_header: dict, payload: dict) -> bool:
+    """Runs first on every authenticated request: loads the token's user too, for _load_jwt_user."""
+    try:
+        user_id = int(payload["sub"])
+    except (TypeError, ValueError):
+        return services.is_token_revoked(payload["jti"])
+    user, revoked = services.principal(user_id, payload["jti"])
+    g.novacart_principal = (user_id, user)
+    return revoked
+
+
 @jwt.user_lookup_loader
 def _load_jwt_user(_header: dict, payload: dict) -> User | None:
     try:
-        user = db.session.get(User, int(payload["sub"]))
+        user_id = int(payload["sub"])
     except (TypeError, ValueError):
         return None
+    loaded = g.pop("novacart_principal", None)
+    user = loaded[1] if loaded and loaded[0] == user_id else db.session.get(User, user_id)
     return user if user is not None and user.is_active_account else None
-
-
-@jwt.token_in_blocklist_loader
-def _is_revoked(_header: dict, payload: dict) -> bool:
-    return services.is_token_revoked(payload["jti"])
 
 
 @login_manager.user_loader

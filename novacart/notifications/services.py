@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from novacart import metrics, realtime
 from novacart.auth import services as auth_services
@@ -36,6 +36,18 @@ from novacart.pagination import Page, paginate
 logger = logging.getLogger(__name__)
 
 ACK_BATCH_MAX = 500
+
+# The hot paths (creating, queueing, acknowledging) use core statements on the tables: the ORM's
+# unit of work and identity map cost more than the SQL itself for rows nobody edits afterwards.
+_NOTIFICATIONS = Notification.__table__
+_DELIVERIES = Delivery.__table__
+_PREFS = NotificationPreference.__table__
+_USERS = User.__table__
+_RECIPIENT = (
+    select(_USERS.c.id, _PREFS.c.disabled_types)
+    .outerjoin(_PREFS, _PREFS.c.user_id == _USERS.c.id)
+    .where(_USERS.c.id == bindparam("user_id"))
+)
 
 
 class TypeDisabledError(ConflictError):
@@ -75,11 +87,7 @@ def users_with_type_disabled(user_ids: Sequence[int], type_: str) -> set[int]:
     """Which of `user_ids` turned `type_` off (one query for the whole batch)."""
     if type_ in ALWAYS_ON or not user_ids:
         return set()
-    rows = db.session.execute(
-        select(NotificationPreference.user_id, NotificationPreference.disabled_types).where(
-            NotificationPreference.user_id.in_(user_ids)
-        )
-    )
+    rows = db.session.execute(select(_PREFS.c.user_id, _PREFS.c.disabled_types).where(_PREFS.c.user_id.in_(user_ids)))
     return {user_id for user_id, disabled in rows if type_ in (disabled or [])}
 
 
@@ -147,6 +155,20 @@ def create_many(
                 )
             )
         )
+    return _store(user_ids, type_, title, message, data, source_key=source_key, skip=skip)
+
+
+def _store(
+    user_ids: list[int],
+    type_: str,
+    title: str,
+    message: str,
+    data: dict[str, Any] | None,
+    *,
+    source_key: str | None,
+    skip: set[int],
+) -> list[dict[str, Any]]:
+    """Insert the notifications and their delivery rows, and emit them after the commit."""
     now = utcnow()
     rows = [
         {
@@ -164,11 +186,14 @@ def create_many(
     ]
     if not rows:
         return []
-    ids = db.session.scalars(insert(Notification).returning(Notification.id, sort_by_parameter_order=True), rows).all()
+    if len(rows) == 1:  # the API's single notification: no executemany machinery
+        ids = [db.session.execute(insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id), rows[0]).scalar_one()]
+    else:
+        returning = insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id, sort_by_parameter_order=True)
+        ids = db.session.scalars(returning, rows).all()
     pairs = list(zip(ids, rows, strict=True))
-    db.session.execute(
-        insert(Delivery), [{"notification_id": nid, "user_id": row["user_id"], "queued_at": now} for nid, row in pairs]
-    )
+    deliveries = [{"notification_id": nid, "user_id": row["user_id"], "queued_at": now} for nid, row in pairs]
+    db.session.execute(insert(_DELIVERIES), deliveries[0] if len(deliveries) == 1 else deliveries)
     created = [{**row, "id": nid, "read_at": None} for nid, row in pairs]
     wire = [to_wire(item) for item in created]
     metrics.NOTIFICATIONS_CREATED.labels(type=str(type_)).inc(len(created))
@@ -191,11 +216,12 @@ def create(
 
     Raises ValidationError for an unknown user, TypeDisabledError if the user turned the type off.
     """
-    if db.session.get(User, user_id) is None:
+    recipient = db.session.execute(_RECIPIENT, {"user_id": user_id}).first()
+    if recipient is None:
         raise ValidationError("No such user.", {"user_id": ["No user with this id."]})
-    created = create_many([user_id], type_, title, message, data)
-    if not created:
+    if type_ not in ALWAYS_ON and type_ in (recipient.disabled_types or []):
         raise TypeDisabledError(f"User {user_id} has turned off {type_} notifications.")
+    created = _store([user_id], type_, title, message, data, source_key=None, skip=set())
     logger.info("user %s sent a %s notification to user %s", actor_id, type_, user_id)
     return created[0]
 
