@@ -113,10 +113,12 @@ def register_blueprints(app: Flask) -> None:
     from novacart.events import models as event_models  # noqa: F401  (the outbox table)
     from novacart.extensions import api
     from novacart.inventory import routes as inventory_routes
-    from novacart.notifications import handlers  # noqa: F401  (subscribes to the domain events)
+    from novacart.notifications import (
+        handlers,  # noqa: F401  (subscribes to the domain events)
+        sockets,  # noqa: F401  (Socket.IO handlers)
+    )
     from novacart.notifications import models as notification_models  # noqa: F401
     from novacart.notifications import routes as notification_routes
-    from novacart.notifications import sockets  # noqa: F401  (Socket.IO handlers)
     from novacart.orders import routes as order_routes
 
     for blueprint in (auth_routes.api_bp, inventory_routes.api_bp, order_routes.api_bp, notification_routes.api_bp):

@@ -154,9 +154,7 @@ _IS_REVOKED = select(_REVOKED.c.jti).where(_REVOKED.c.jti == bindparam("jti"))
 
 
 _USERS = User.__table__
-_PRINCIPAL = select(_USERS, select(_REVOKED.c.jti).where(_REVOKED.c.jti == bindparam("jti")).exists().label("revoked")).where(
-    _USERS.c.id == bindparam("user_id")
-)
+_PRINCIPAL = select(_USERS, _IS_REVOKED.exists().label("revoked")).where(_USERS.c.id == bindparam("user_id"))
 
 
 def is_token_revoked(jti: str) -> bool:

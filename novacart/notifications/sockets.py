@@ -10,14 +10,14 @@ import functools
 import logging
 import re
 import time
-from datetime import timedelta
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import flask_login
 from flask import Flask, current_app, request
 from flask_jwt_extended import decode_token
-from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room
+from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from novacart import metrics, realtime
 from novacart.auth import services as auth_services
