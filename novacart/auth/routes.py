@@ -29,7 +29,7 @@ def _auth_limit() -> str:
 
 @api_bp.route("/auth/register", methods=["POST"])
 @limiter.limit(_auth_limit, scope="auth-register")
-@api_bp.arguments(RegisterSchema)
+@api_bp.arguments(RegisterSchema())
 @api_bp.response(201, TokensSchema)
 @api_bp.alt_response(409, description="E-mail already registered")
 @api_bp.alt_response(429, description="Too many attempts from this client")
@@ -40,7 +40,7 @@ def register(payload: dict) -> services.Tokens:
 
 @api_bp.route("/auth/login", methods=["POST"])
 @limiter.limit(_auth_limit, scope="auth-login")
-@api_bp.arguments(LoginSchema)
+@api_bp.arguments(LoginSchema())
 @api_bp.response(200, TokensSchema)
 @api_bp.alt_response(401, description="Wrong e-mail or password")
 @api_bp.alt_response(429, description="Too many attempts from this client")
@@ -76,7 +76,7 @@ def me() -> User:
 
 @api_bp.route("/users/<int:user_id>", methods=["PATCH"])
 @auth_required(ADMINS)
-@api_bp.arguments(RoleUpdateSchema)
+@api_bp.arguments(RoleUpdateSchema())
 @api_bp.response(200, UserSchema)
 def update_user(payload: dict, user_id: int) -> User:
     """Change a user's role (admins only)."""

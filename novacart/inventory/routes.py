@@ -40,7 +40,7 @@ def _is_employee() -> bool:
 
 
 @api_bp.route("", methods=["GET"])
-@api_bp.arguments(ProductQueryArgsSchema, location="query")
+@api_bp.arguments(ProductQueryArgsSchema(), location="query")
 @api_bp.response(200, ProductPageSchema)
 def list_products(args: dict) -> Page:
     """List products (active ones; staff may add `include_inactive=true`), filtered and paginated."""
@@ -50,7 +50,7 @@ def list_products(args: dict) -> Page:
 
 @api_bp.route("", methods=["POST"])
 @auth_required(EMPLOYEES)
-@api_bp.arguments(ProductCreateSchema)
+@api_bp.arguments(ProductCreateSchema())
 @api_bp.response(201, ProductSchema)
 @api_bp.alt_response(409, description="SKU already in use")
 def create_product(payload: dict) -> Product:
@@ -67,7 +67,7 @@ def get_product(product_id: int) -> Product:
 
 @api_bp.route("/<int:product_id>", methods=["PATCH"])
 @auth_required(EMPLOYEES)
-@api_bp.arguments(ProductUpdateSchema)
+@api_bp.arguments(ProductUpdateSchema())
 @api_bp.response(200, ProductSchema)
 def update_product(payload: dict, product_id: int) -> Product:
     """Change some of a product's fields; stock changes go through the stock endpoint."""
@@ -84,7 +84,7 @@ def delete_product(product_id: int) -> None:
 
 @api_bp.route("/<int:product_id>/stock", methods=["POST"])
 @auth_required(EMPLOYEES)
-@api_bp.arguments(StockAdjustmentSchema)
+@api_bp.arguments(StockAdjustmentSchema())
 @api_bp.response(200, ProductSchema)
 @api_bp.alt_response(409, description="Stock would fall below 0")
 def adjust_stock(payload: dict, product_id: int) -> Product:
@@ -94,7 +94,7 @@ def adjust_stock(payload: dict, product_id: int) -> Product:
 
 @api_bp.route("/<int:product_id>/stock", methods=["GET"])
 @auth_required(EMPLOYEES)
-@api_bp.arguments(PageArgsSchema, location="query")
+@api_bp.arguments(PageArgsSchema(), location="query")
 @api_bp.response(200, StockMovementPageSchema)
 def stock_history(args: dict, product_id: int) -> Page:
     """The product's stock movements, newest first."""
@@ -119,7 +119,7 @@ def leave_waitlist(product_id: int) -> None:
 
 @api_bp.route("/<int:product_id>/reviews", methods=["POST"])
 @auth_required(CUSTOMERS)
-@api_bp.arguments(ReviewCreateSchema)
+@api_bp.arguments(ReviewCreateSchema())
 @api_bp.response(201, ReviewSchema)
 @api_bp.alt_response(409, description="Already reviewed")
 def post_review(payload: dict, product_id: int) -> Review:
@@ -128,7 +128,7 @@ def post_review(payload: dict, product_id: int) -> Review:
 
 
 @api_bp.route("/<int:product_id>/reviews", methods=["GET"])
-@api_bp.arguments(PageArgsSchema, location="query")
+@api_bp.arguments(PageArgsSchema(), location="query")
 @api_bp.response(200, ReviewPageSchema)
 def list_reviews(args: dict, product_id: int) -> Page:
     """A product's reviews, newest first."""

@@ -39,7 +39,7 @@ def _per_user() -> str:
 
 @api_bp.route("/notifications", methods=["GET"])
 @auth_required()
-@api_bp.arguments(NotificationQueryArgsSchema, location="query")
+@api_bp.arguments(NotificationQueryArgsSchema(), location="query")
 @api_bp.response(200, NotificationPageSchema)
 def list_notifications(args: dict) -> dict:
     """Your notifications, newest first, with your unread count."""
@@ -61,7 +61,7 @@ def unread_count() -> dict:
 @api_bp.route("/notifications", methods=["POST"])
 @auth_required(EMPLOYEES)
 @limiter.limit(_creation_limit, key_func=_per_user, scope="notifications-create")
-@api_bp.arguments(NotificationCreateSchema)
+@api_bp.arguments(NotificationCreateSchema())
 @api_bp.response(201, NotificationSchema)
 @api_bp.alt_response(409, description="The user turned this type off")
 def create_notification(payload: dict) -> dict:
@@ -110,7 +110,7 @@ def get_preferences() -> dict:
 
 @api_bp.route("/notifications/preferences", methods=["PUT"])
 @auth_required()
-@api_bp.arguments(PreferencesSchema)
+@api_bp.arguments(PreferencesSchema())
 @api_bp.response(200, PreferencesSchema)
 def update_preferences(payload: dict) -> dict:
     """Change some types and/or your interests; `order_status` cannot be turned off."""
@@ -119,7 +119,7 @@ def update_preferences(payload: dict) -> dict:
 
 @api_bp.route("/promotions", methods=["POST"])
 @auth_required(EMPLOYEES)
-@api_bp.arguments(PromotionCreateSchema)
+@api_bp.arguments(PromotionCreateSchema())
 @api_bp.response(201, PromotionSchema)
 def create_promotion(payload: dict) -> Promotion:
     """Send a promotion to customers whose interests match (all customers when none): now, or at `send_at`."""
@@ -130,7 +130,7 @@ def create_promotion(payload: dict) -> Promotion:
 
 @api_bp.route("/promotions", methods=["GET"])
 @auth_required(EMPLOYEES)
-@api_bp.arguments(PromotionQueryArgsSchema, location="query")
+@api_bp.arguments(PromotionQueryArgsSchema(), location="query")
 @api_bp.response(200, PromotionPageSchema)
 def list_promotions(args: dict) -> Page:
     """Scheduled and sent promotions, newest first."""
@@ -139,7 +139,7 @@ def list_promotions(args: dict) -> Page:
 
 @api_bp.route("/promotions/audience", methods=["GET"])
 @auth_required(EMPLOYEES)
-@api_bp.arguments(AudienceArgsSchema, location="query")
+@api_bp.arguments(AudienceArgsSchema(), location="query")
 @api_bp.response(200, AudienceSchema)
 def promotion_audience(args: dict) -> dict:
     """How many customers a promotion with these `interests` would reach."""

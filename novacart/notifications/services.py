@@ -341,19 +341,17 @@ def _acknowledge_pairs(pairs: Sequence[tuple[int, int]]) -> int:
     rows = [
         (nid, type_, created_at)
         for nid, owner, type_, created_at in db.session.execute(
-            select(Delivery.notification_id, Delivery.user_id, Notification.type, Notification.created_at)
-            .join(Notification, Notification.id == Delivery.notification_id)
-            .where(Delivery.notification_id.in_(list(acked_by)))
+            select(
+                _DELIVERIES.c.notification_id, _DELIVERIES.c.user_id, _NOTIFICATIONS.c.type, _NOTIFICATIONS.c.created_at
+            )
+            .join(_NOTIFICATIONS, _NOTIFICATIONS.c.id == _DELIVERIES.c.notification_id)
+            .where(_DELIVERIES.c.notification_id.in_(list(acked_by)))
         )
         if acked_by.get(nid) == owner  # nobody acknowledges another user's notification
     ]
     if not rows:
         return 0
-    db.session.execute(
-        delete(Delivery)
-        .where(Delivery.notification_id.in_([nid for nid, _, _ in rows]))
-        .execution_options(synchronize_session=False)
-    )
+    db.session.execute(delete(_DELIVERIES).where(_DELIVERIES.c.notification_id.in_([nid for nid, _, _ in rows])))
     now = utcnow()
     for _, type_, created_at in rows:
         metrics.NOTIFICATIONS_ACKNOWLEDGED.labels(type=type_).inc()

@@ -28,7 +28,7 @@ api_bp = Blueprint("orders_api", __name__, url_prefix="/api", description="Order
 
 @api_bp.route("/orders", methods=["POST"])
 @auth_required(CUSTOMERS)
-@api_bp.arguments(OrderCreateSchema)
+@api_bp.arguments(OrderCreateSchema())
 @api_bp.response(201, OrderSchema)
 @api_bp.alt_response(409, description="An item is short of stock or no longer sold")
 def create_order(payload: dict) -> Order:
@@ -39,7 +39,7 @@ def create_order(payload: dict) -> Order:
 
 @api_bp.route("/orders", methods=["GET"])
 @auth_required()
-@api_bp.arguments(OrderQueryArgsSchema, location="query")
+@api_bp.arguments(OrderQueryArgsSchema(), location="query")
 @api_bp.response(200, OrderPageSchema)
 def list_orders(args: dict) -> Page:
     """Orders, newest first: a customer's own; staff and admins all, filtered by `status` and `user_id`."""
@@ -56,7 +56,7 @@ def get_order(order_id: int) -> Order:
 
 @api_bp.route("/orders/<int:order_id>/status", methods=["PATCH"])
 @auth_required(EMPLOYEES)
-@api_bp.arguments(OrderStatusUpdateSchema)
+@api_bp.arguments(OrderStatusUpdateSchema())
 @api_bp.response(200, OrderSchema)
 @api_bp.alt_response(409, description="Illegal status change")
 def change_status(payload: dict, order_id: int) -> Order:
