@@ -62,12 +62,12 @@ def _authenticate(auth: Any) -> tuple[User, str | None]:
             raise _refuse("bad_token") from None
         if claims.get("type") != "access":
             raise _refuse("not_access_token")
-        if auth_services.is_token_revoked(claims["jti"]):
-            raise _refuse("revoked")
         try:
-            user = db.session.get(User, int(claims["sub"]))
+            user, revoked = auth_services.principal(int(claims["sub"]), claims["jti"])
         except (TypeError, ValueError):
-            user = None
+            user, revoked = None, auth_services.is_token_revoked(claims["jti"])
+        if revoked:
+            raise _refuse("revoked")
         if user is None or not user.is_active_account:
             raise _refuse("unknown_user")
         return user, claims["jti"]
