@@ -74,6 +74,8 @@ def exec_gevent() -> None:
     Called before the app is created: the worker patches the standard library, then imports wsgi:app.
     """
     host, port, max_connections, backlog = _settings()
+    # psycopg 3's default wait (a C poll) would block gevent's whole hub during a query; select is patched.
+    os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
     args = [
         sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "--no-control-socket",
         "--worker-connections", str(max_connections), "--backlog", str(backlog),

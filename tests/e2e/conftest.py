@@ -25,7 +25,7 @@ def e2e_database_url():
 
 @pytest.fixture(scope="session")
 def system(e2e_database_url):
-    """web (eventlet) ×2 on two ports, a Celery worker and beat, sharing one Redis and one database."""
+    """web (gevent, the default) ×2 on two ports, a Celery worker and beat, sharing one Redis and one database."""
     import redis
 
     redis.Redis.from_url(redis_url_for_e2e()).flushdb()

@@ -52,6 +52,13 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: fl
         time.sleep(interval)
 
 
+def _signal_group(popen: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(popen.pid, sig)  # spawned with start_new_session: its pid is its group's id
+    except ProcessLookupError:
+        pass
+
+
 @dataclass
 class Process:
     name: str
@@ -59,12 +66,13 @@ class Process:
     log: Path
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+        """Signal the process's whole group: gunicorn's worker, a child of the master, goes too."""
         if self.popen.poll() is None:
-            self.popen.send_signal(sig)
+            _signal_group(self.popen, sig)
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.popen.kill()
+                _signal_group(self.popen, signal.SIGKILL)
                 self.popen.wait(5)
 
     def tail(self, lines: int = 40) -> str:

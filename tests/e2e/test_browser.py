@@ -1,6 +1,6 @@
 """The customer's React client in a real browser (headless Chromium) against the whole running system.
 
-Web (two eventlet processes), a Celery worker, beat and Redis run as processes (the session's `system`);
+Web (two gevent processes), a Celery worker, beat and Redis run as processes (the session's `system`);
 the built client is served by the web process at `/`, same origin as the API and Socket.IO. Staff act
 through the REST API, the customer only through the page, and every assertion is about what the
 customer sees. Waits are bounded: Playwright's expect/wait_for with timeouts and the harness' wait_until.

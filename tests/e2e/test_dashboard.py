@@ -1,6 +1,6 @@
 """The employee dashboard in a real browser (headless Chromium) against the whole running system.
 
-Web (two eventlet processes), a Celery worker, beat and Redis run as processes (the session's `system`).
+Web (two gevent processes), a Celery worker, beat and Redis run as processes (the session's `system`).
 A staff member works only through the dashboard's pages; customers act through the REST API and listen
 with python-socketio clients. Waits are bounded: Playwright's expect with timeouts and the harness' Recorder.
 

@@ -1,4 +1,4 @@
-"""End to end: web (eventlet) processes, a Celery worker, beat and Redis, with Socket.IO clients over real sockets."""
+"""End to end: web (gevent) processes, a Celery worker, beat and Redis, with Socket.IO clients over real sockets."""
 
 from __future__ import annotations
 
@@ -225,15 +225,15 @@ def test_a_revoked_token_drops_its_connected_socket(system, recorders):
     wait_until(lambda: not sock.client.connected, timeout=5, what="the revoked socket to be dropped")
 
 
-def test_gevent_web_process_serves_the_same_rooms(system, staff_user, recorders):
-    """ASYNC_MODE=gevent (gunicorn's gevent worker) joins the same Redis queue as the eventlet processes."""
-    gevent_url = system.start_web(index=2, async_mode="gevent")
+def test_eventlet_web_process_serves_the_same_rooms(system, staff_user, recorders):
+    """ASYNC_MODE=eventlet (eventlet's own server) joins the same Redis queue as the default gevent processes."""
+    other_url = system.start_web(index=2, async_mode="eventlet")
     customer = system.register("Gina")
     for transports in (["websocket"], ["polling"]):
-        sock = recorders(customer["token"], url=gevent_url, transports=transports).connect()
-        title = f"to gevent over {transports[0]}"
+        sock = recorders(customer["token"], url=other_url, transports=transports).connect()
+        title = f"to eventlet over {transports[0]}"
         body = {"user_id": customer["id"], "type": "promotion", "title": title, "message": "m"}
         assert system.api("POST", "/api/notifications", staff_user["token"], json=body).status_code == 201
         sock.wait_for("notification", lambda n, title=title: n["title"] == title)
         sock.close()
-    assert system.api("GET", "/api/products", base=gevent_url).status_code == 200
+    assert system.api("GET", "/api/products", base=other_url).status_code == 200
