@@ -131,7 +131,12 @@ class Config:
             "broker_connection_retry_on_startup": True,
             # A web request enqueues after its commit: with Redis down it must not hang. The outbox
             # sweep re-dispatches whatever could not be enqueued.
-            "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+            "task_publish_retry_policy": {
+                "max_retries": 2,
+                "interval_start": 0,
+                "interval_step": 0.2,
+                "interval_max": 0.5,
+            },
             "broker_connection_timeout": 2,
             "broker_transport_options": {"visibility_timeout": 3600},
             "task_always_eager": cls.CELERY_TASK_ALWAYS_EAGER,

@@ -6,6 +6,7 @@ the Procfile starts them; logs go to files under the system's directory for post
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -53,10 +54,8 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: fl
 
 
 def _signal_group(popen: subprocess.Popen, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(popen.pid, sig)  # spawned with start_new_session: its pid is its group's id
-    except ProcessLookupError:
-        pass
 
 
 @dataclass
