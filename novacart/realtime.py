@@ -99,6 +99,7 @@ def init_app(app: Flask, *, worker: bool = False, serving: bool = False) -> None
     app.extensions["novacart.emitter"] = socketio
     if not app.config.get("WEBSOCKET_COMPRESSION", False):
         app.wsgi_app = _without_websocket_compression(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = _socket_under_werkzeug_name(app.wsgi_app)  # type: ignore[method-assign]
     if serving and queue:
         # python-socketio subscribes to Redis on the first client connection; an emit published
         # before that subscription completes would miss this process. Subscribe at start-up instead.
@@ -116,6 +117,24 @@ def _without_websocket_compression(wsgi_app):
 
     def middleware(environ, start_response):
         environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return wsgi_app(environ, start_response)
+
+    return middleware
+
+
+def _socket_under_werkzeug_name(wsgi_app):
+    """Hand gunicorn's socket to simple-websocket under the name it looks for first.
+
+    python-engineio's middleware defines a new class for every request that carries `gunicorn.socket`
+    (an adapter for eventlet's websocket module, unused under gevent) and leaves an instance in the
+    environ, which a socket keeps for its lifetime: ~2.5 KiB per socket held, and a reference cycle for
+    the garbage collector on every API request. simple-websocket reads `werkzeug.socket` first.
+    """
+
+    def middleware(environ, start_response):
+        sock = environ.pop("gunicorn.socket", None)
+        if sock is not None:
+            environ["werkzeug.socket"] = sock
         return wsgi_app(environ, start_response)
 
     return middleware
