@@ -44,6 +44,11 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 15000)
+    # The commit that grows SQLite's write-ahead log past this many pages copies it into the database
+    # and fsyncs: at SQLite's 1,000 that stalled a commit for ~25 ms (mark-all-read p99); at 250 the
+    # stalls are shorter (p99 14-16 ms, bench/db_scale.py). Checkpointing from beat instead was worse:
+    # the fsync stalls concurrent commits whichever process runs it.
+    SQLITE_WAL_AUTOCHECKPOINT = _int("SQLITE_WAL_AUTOCHECKPOINT", 250)
     REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
     # Every web process and worker emits through this Redis channel, so any of them reaches any socket.
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or REDIS_URL

@@ -73,13 +73,18 @@ def register_extensions(app: Flask, *, worker: bool, serving: bool = False) -> N
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # A SQLite file never drops a connection: a ping before every checkout is a wasted query.
-        options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "pool_pre_ping": False}
+        # A SQLite file never drops a connection: a ping before every checkout is a wasted query. Under
+        # gevent hundreds of greenlets share the pool; with SQLAlchemy's 5 (+10 overflow) connections,
+        # overflow ones were opened (four PRAGMAs) and closed again on nearly every request.
+        uri = app.config["SQLALCHEMY_DATABASE_URI"]
+        options = {**(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}), "pool_pre_ping": False}
+        if ":memory:" not in uri and uri not in ("sqlite://", "sqlite:///"):
+            options = {"pool_size": 20, "max_overflow": 20, **options}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            _tune_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+            _tune_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"], app.config["SQLITE_WAL_AUTOCHECKPOINT"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     jwt.init_app(app)
     login_manager.init_app(app)
@@ -94,8 +99,8 @@ def register_extensions(app: Flask, *, worker: bool, serving: bool = False) -> N
     realtime.init_app(app, worker=worker, serving=serving)
 
 
-def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
-    """WAL and a busy timeout, so the web and the worker can write to one SQLite file at once."""
+def _tune_sqlite(engine: Engine, busy_timeout_ms: int, wal_autocheckpoint: int) -> None:
+    """WAL and a busy timeout, so the web and the worker can write to one SQLite file at once; small checkpoints."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
@@ -105,6 +110,7 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
         cursor.close()
 
 

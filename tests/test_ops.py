@@ -95,3 +95,16 @@ def test_the_clients_pages_are_served_with_a_strict_csp(client):
         policy = response.headers["Content-Security-Policy"]
         assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_sqlite_checkpoints_its_log_in_small_steps(app):
+    from sqlalchemy import text
+
+    from novacart.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("a SQLite setting")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 250
+            assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
