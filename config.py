@@ -56,6 +56,9 @@ class Config:
     # gevent (gunicorn's gevent worker) measured better than eventlet on every latency and fan-out figure:
     # docs/performance.md. eventlet stays supported.
     ASYNC_MODE = os.environ.get("ASYNC_MODE", "gevent")
+    # engine.io heartbeat: a PING every interval; a client silent for interval + timeout is dropped.
+    SOCKETIO_PING_INTERVAL = float(os.environ.get("SOCKETIO_PING_INTERVAL", "25"))
+    SOCKETIO_PING_TIMEOUT = float(os.environ.get("SOCKETIO_PING_TIMEOUT", "20"))
     PORT = _int("PORT", 5000)
 
     ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()]

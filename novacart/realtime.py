@@ -100,6 +100,10 @@ def init_app(app: Flask, *, worker: bool = False, serving: bool = False) -> None
     if not app.config.get("WEBSOCKET_COMPRESSION", False):
         app.wsgi_app = _without_websocket_compression(app.wsgi_app)  # type: ignore[method-assign]
     app.wsgi_app = _socket_under_werkzeug_name(app.wsgi_app)  # type: ignore[method-assign]
+    if serving:
+        from novacart import pings
+
+        pings.install(socketio.server.eio)
     if serving and queue:
         # python-socketio subscribes to Redis on the first client connection; an emit published
         # before that subscription completes would miss this process. Subscribe at start-up instead.

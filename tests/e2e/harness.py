@@ -124,11 +124,11 @@ class System:
             raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
 
-    def start_web(self, index: int = 0, async_mode: str | None = None) -> str:
+    def start_web(self, index: int = 0, async_mode: str | None = None, env: dict[str, str] | None = None) -> str:
         while len(self.web_ports) <= index:
             self.web_ports.append(free_port())
         port = self.web_ports[index]
-        env = {"PORT": str(port)}
+        env = {**(env or {}), "PORT": str(port)}
         if async_mode:
             env["ASYNC_MODE"] = async_mode
         self._spawn(f"web{index}", [sys.executable, "wsgi.py"], env)

@@ -237,3 +237,55 @@ def test_eventlet_web_process_serves_the_same_rooms(system, staff_user, recorder
         sock.wait_for("notification", lambda n, title=title: n["title"] == title)
         sock.close()
     assert system.api("GET", "/api/products", base=other_url).status_code == 200
+
+
+@pytest.mark.parametrize("async_mode", ["gevent", "eventlet"])
+def test_heartbeat_keeps_live_sockets_and_drops_silent_ones(system, staff_user, recorders, async_mode):
+    """One process-wide ping timer (novacart/pings.py) replaces engine.io's green thread per socket."""
+    import json
+    import time
+
+    import websocket
+    from engineio import packet
+
+    from tests.e2e.harness import wait_until
+
+    fast = {"SOCKETIO_PING_INTERVAL": "0.5", "SOCKETIO_PING_TIMEOUT": "1"}
+    url = system.start_web(index=3 if async_mode == "gevent" else 4, async_mode=async_mode, env=fast)
+    customer = system.register("Hana")
+
+    live = recorders(customer["token"], url=url)
+    pings: list[float] = []
+    receive = live.client.eio._receive_packet
+
+    def counting(pkt):
+        if pkt.packet_type == packet.PING:
+            pings.append(time.monotonic())
+        return receive(pkt)
+
+    live.client.eio._receive_packet = counting
+    live.connect()
+    wait_until(lambda: len(pings) >= 4, timeout=10, what="four pings, one every 0.5 s")
+    assert live.client.connected
+    assert all(0.3 < b - a < 1.2 for a, b in zip(pings, pings[1:], strict=False))
+    body = {"user_id": customer["id"], "type": "promotion", "title": "still here", "message": "m"}
+    assert system.api("POST", "/api/notifications", staff_user["token"], json=body).status_code == 201
+    live.wait_for("notification", lambda n: n["title"] == "still here")
+
+    # A client that never answers PING is dropped after interval + timeout.
+    endpoint = url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+    silent = websocket.create_connection(endpoint, timeout=10)
+    assert silent.recv().startswith("0")  # engine.io open
+    silent.send("40" + json.dumps({"token": customer["token"]}))
+    started, frames = time.monotonic(), []
+    try:
+        while time.monotonic() - started < 10:
+            frame = silent.recv()
+            if not frame:
+                break
+            frames.append(frame)
+    except (websocket.WebSocketConnectionClosedException, ConnectionError):
+        pass
+    dropped_after = time.monotonic() - started
+    assert "2" in frames  # it was pinged
+    assert dropped_after < 5, f"a silent client was still connected after {dropped_after:.1f} s"
