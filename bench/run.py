@@ -9,7 +9,7 @@ Scenarios
   1 capacity   N authenticated sockets on one web process: time to connect all, RSS per connection,
                idle CPU over a quiet window.
   2 latency    with 1,000 and 10,000 sockets: POST /api/notifications to random users, open-loop at
-               100/200/500/1,000 a second; full path (API call sent → received) p50/p95/p99.
+               100/200/300/400/500/1,000 a second; full path (API call sent → received) p50/p95/p99.
   3 fan-out    one promotion to every connected customer: stored for all, delivered to all.
   4 replay     1,000 users reconnect at once, 20 queued notifications each: until every queue is
                drained and acknowledged (no delivery rows left).
@@ -51,7 +51,8 @@ from bench import procs  # noqa: E402
 from tests.e2e.harness import SECRETS, System, free_port, start_system, wait_until  # noqa: E402
 
 DEFAULT_SOCKETS = [1000, 5000, 10000]
-DEFAULT_RATES = [100, 200, 500, 1000]
+# The four rates, plus 300 and 400: where between 200 and 500 a single web process saturates.
+DEFAULT_RATES = [100, 200, 300, 400, 500, 1000]
 DEFAULT_MODES = ["eventlet", "gevent"]
 DEFAULT_SCENARIOS = [1, 2, 3, 4, 5]
 
@@ -1026,7 +1027,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="socket counts for scenario 2 (default: the smallest and largest of --sockets)",
     )
-    p.add_argument("--rates", type=ints, default=None, help="notifications per second (default 100,200,500,1000)")
+    p.add_argument(
+        "--rates", type=ints, default=None, help="notifications per second (default: 100,200,300,400,500,1000)"
+    )
     p.add_argument("--modes", default=None, help="NovaCart async modes: eventlet,gevent (default both; '' for none)")
     p.add_argument("--no-peer", action="store_true", help="skip the Node.js peer")
     p.add_argument("--postgres", action="store_true", help="PostgreSQL (scripts/postgres.sh) instead of SQLite")
