@@ -83,12 +83,16 @@ def disabled_types(user_id: int) -> set[str]:
     return set(pref.disabled_types or []) if pref else set()
 
 
+def _turned_off(type_: str, disabled_types: list[str] | None) -> bool:
+    return type_ not in ALWAYS_ON and type_ in (disabled_types or [])
+
+
 def users_with_type_disabled(user_ids: Sequence[int], type_: str) -> set[int]:
     """Which of `user_ids` turned `type_` off (one query for the whole batch)."""
     if type_ in ALWAYS_ON or not user_ids:
         return set()
     rows = db.session.execute(select(_PREFS.c.user_id, _PREFS.c.disabled_types).where(_PREFS.c.user_id.in_(user_ids)))
-    return {user_id for user_id, disabled in rows if type_ in (disabled or [])}
+    return {user_id for user_id, disabled in rows if _turned_off(type_, disabled)}
 
 
 def get_preferences(user_id: int) -> dict[str, Any]:
@@ -219,7 +223,7 @@ def create(
     recipient = db.session.execute(_RECIPIENT, {"user_id": user_id}).first()
     if recipient is None:
         raise ValidationError("No such user.", {"user_id": ["No user with this id."]})
-    if type_ not in ALWAYS_ON and type_ in (recipient.disabled_types or []):
+    if _turned_off(type_, recipient.disabled_types):
         raise TypeDisabledError(f"User {user_id} has turned off {type_} notifications.")
     created = _store([user_id], type_, title, message, data, source_key=None, skip=set())
     logger.info("user %s sent a %s notification to user %s", actor_id, type_, user_id)
