@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import procs  # noqa: E402
 from tests.e2e.harness import SECRETS, System, free_port, start_system, wait_until  # noqa: E402
+from tests.system.harness import RedisServer  # noqa: E402
 
 DEFAULT_SOCKETS = [1000, 5000, 10000]
 # The four rates, plus 300 and 400: where between 200 and 500 a single web process saturates.
@@ -111,54 +112,6 @@ def wait_for_quiet_machine(limit: float, max_wait: float) -> list[float]:
             return [round(x, 2) for x in load]
         say(f"load average {load[0]:.2f} > {limit}: someone else is busy; waiting 30 s")
         time.sleep(30)
-
-
-class Redis:
-    def __init__(self, workdir: Path):
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--maxclients",
-                "10000",
-                "--dir",
-                str(workdir),
-            ],
-            stdout=(workdir / "redis.log").open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        import redis as redis_lib
-
-        client = redis_lib.Redis(port=self.port)
-        wait_until(lambda: _pings(client), timeout=10, what="redis-server")
-        self.pid = self.proc.pid
-
-    def url(self, db: int) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
-def _pings(client) -> bool:
-    try:
-        return bool(client.ping())
-    except Exception:
-        return False
 
 
 class Postgres:
@@ -317,7 +270,9 @@ class Target:
 class NovaCart(Target):
     kind = "novacart"
 
-    def __init__(self, mode: str, redis: Redis, redis_db: int, database_url: str | None, customers: int, workdir: Path):
+    def __init__(
+        self, mode: str, redis: RedisServer, redis_db: int, database_url: str | None, customers: int, workdir: Path
+    ):
         self.name = self.mode = mode
         self.redis_pid = redis.pid
         self.system: System = start_system(
@@ -432,7 +387,7 @@ class Peer(Target):
     kind = "peer"
     name = "node"
 
-    def __init__(self, node: Path, redis: Redis, redis_db: int, customers: int, workdir: Path):
+    def __init__(self, node: Path, redis: RedisServer, redis_db: int, customers: int, workdir: Path):
         self.node, self.workdir, self.redis_pid = node, workdir, redis.pid
         self.redis_url = redis.url(redis_db)
         self.tokens_file = workdir / "tokens-peer.json"
@@ -640,7 +595,7 @@ class Bench:
         args: argparse.Namespace,
         node: Path,
         workdir: Path,
-        redis: Redis,
+        redis: RedisServer,
         postgres: Postgres | None,
         results: dict,
         out: Path,
@@ -978,7 +933,7 @@ class Bench:
             self.replay(target, client)
 
 
-def db_scale(args: argparse.Namespace, redis: Redis, postgres: Postgres | None) -> dict:
+def db_scale(args: argparse.Namespace, redis: RedisServer, postgres: Postgres | None) -> dict:
     cmd = [
         sys.executable,
         "-m",
@@ -1204,7 +1159,8 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     try:
-        redis = Redis(workdir)
+        redis = RedisServer(workdir, maxclients=10000)
+        redis.start()
         if args.postgres:
             postgres = Postgres()
             results["meta"]["postgresql"] = postgres.version()
@@ -1248,7 +1204,7 @@ def main(argv: list[str] | None = None) -> int:
         for target in targets:
             target.stop()
         if redis is not None:
-            redis.stop()
+            redis.stop(signal.SIGTERM)
         if postgres is not None:
             try:
                 postgres.drop_all()

@@ -36,11 +36,15 @@ class RedisServer:
     tasks, unacknowledged-task bookkeeping, rate-limit counters), the harshest case.
     """
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, *, maxclients: int | None = None):
         if not shutil.which("redis-server"):
             raise RuntimeError("redis-server is not installed (make setup)")
-        self.workdir, self.port = workdir, free_port()
+        self.workdir, self.port, self.maxclients = workdir, free_port(), maxclients
         self.process: subprocess.Popen | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
@@ -59,6 +63,7 @@ class RedisServer:
                 "no",
                 "--dir",
                 str(self.workdir),
+                *(["--maxclients", str(self.maxclients)] if self.maxclients else []),
             ],
             stdout=(self.workdir / "redis.log").open("ab"),
             stderr=subprocess.STDOUT,
