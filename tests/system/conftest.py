@@ -37,41 +37,33 @@ class Booted:
     redis: RedisServer
 
 
+def _boot(stack: ExitStack, *, extra_env: dict[str, str] | None = None, **kwargs: Any) -> Booted:
+    """Start a system with its own Redis and database; `stack` stops and removes all of it."""
+    directory = workdir()
+    stack.callback(shutil.rmtree, directory, ignore_errors=True)
+    redis = RedisServer(directory)
+    redis.start()
+    stack.callback(redis.stop)
+    database_url = stack.enter_context(fresh_database())
+    system = start_system(redis.url(0), database_url, extra_env={**SYSTEM_ENV, **(extra_env or {})}, **kwargs)
+    stack.callback(cleanup, system)
+    return Booted(system, redis)
+
+
 @pytest.fixture
 def boot() -> Iterator[Callable[..., Booted]]:
     """boot(web=1, worker=True, beat=True, extra_env={…}) → a running system with its own Redis.
 
     Everything it started is stopped at teardown, whatever the test did to it."""
-    stack = ExitStack()
-
-    def start(*, extra_env: dict[str, str] | None = None, **kwargs: Any) -> Booted:
-        directory = workdir()
-        stack.callback(shutil.rmtree, directory, ignore_errors=True)
-        redis = RedisServer(directory)
-        redis.start()
-        stack.callback(redis.stop)
-        database_url = stack.enter_context(fresh_database())
-        system = start_system(redis.url(0), database_url, extra_env={**SYSTEM_ENV, **(extra_env or {})}, **kwargs)
-        stack.callback(cleanup, system)
-        return Booted(system, redis)
-
-    with stack:
-        yield start
+    with ExitStack() as stack:
+        yield lambda **kwargs: _boot(stack, **kwargs)
 
 
 @pytest.fixture(scope="module")
 def shared() -> Iterator[Booted]:
     """One system for the attacks of a module (they change nothing, so they can share it)."""
     with ExitStack() as stack:
-        directory = workdir()
-        stack.callback(shutil.rmtree, directory, ignore_errors=True)
-        redis = RedisServer(directory)
-        redis.start()
-        stack.callback(redis.stop)
-        database_url = stack.enter_context(fresh_database())
-        system = start_system(redis.url(0), database_url, extra_env=SYSTEM_ENV)
-        stack.callback(cleanup, system)
-        yield Booted(system, redis)
+        yield _boot(stack)
 
 
 @pytest.fixture
