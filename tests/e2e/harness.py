@@ -195,6 +195,13 @@ class System:
             headers["Authorization"] = f"Bearer {token}"
         return requests.request(method, (base or self.url) + path, headers=headers, timeout=15, **kwargs)
 
+    def place_order(self, token: str, lines: dict[int, int], address: str = "12 Stationery Road, Springfield") -> int:
+        """Place an order of `lines` ({product id: quantity}) as the token's user; returns its id."""
+        body = {"items": [{"product_id": p, "quantity": q} for p, q in lines.items()], "shipping_address": address}
+        response = self.api("POST", "/api/orders", token, json=body)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
     def register(self, name: str = "Customer") -> dict:
         email = f"{name.lower().replace(' ', '')}-{uuid.uuid4().hex[:8]}@e2e.test"
         response = self.api(

@@ -79,10 +79,7 @@ def tabs(request, browser, system, tmp_path):
 
 
 def place_order(system, customer, product_id, qty=1) -> int:
-    body = {"items": [{"product_id": product_id, "quantity": qty}], "shipping_address": ADDRESS}
-    response = system.api("POST", "/api/orders", customer["token"], json=body)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
+    return system.place_order(customer["token"], {product_id: qty}, ADDRESS)
 
 
 def move(system, staff_user, order_id, status):

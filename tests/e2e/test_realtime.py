@@ -13,10 +13,7 @@ ADDRESS = "12 Stationery Road, Springfield"
 
 
 def place_order(system, customer, product_id, qty=1) -> int:
-    body = {"items": [{"product_id": product_id, "quantity": qty}], "shipping_address": ADDRESS}
-    response = system.api("POST", "/api/orders", customer["token"], json=body)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
+    return system.place_order(customer["token"], {product_id: qty}, ADDRESS)
 
 
 def fence(system, staff_user, recorder, user) -> None:

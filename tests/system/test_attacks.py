@@ -40,12 +40,7 @@ def world(shared):
         "low_stock_threshold": 0,
     }
     product = system.api("POST", "/api/products", staff["token"], json=body).json()["id"]
-    order = system.api(
-        "POST",
-        "/api/orders",
-        alice["token"],
-        json={"items": [{"product_id": product, "quantity": 2}], "shipping_address": ADDRESS},
-    ).json()
+    order_id = system.place_order(alice["token"], {product: 2}, ADDRESS)
     note = system.api(
         "POST",
         "/api/notifications",
@@ -59,7 +54,7 @@ def world(shared):
         "alice": alice,
         "mallory": mallory,
         "product": product,
-        "order": order["id"],
+        "order": order_id,
         "note": note["id"],
     }
 
@@ -457,24 +452,17 @@ def test_webhooks_refuse_forgery_tampering_staleness_and_replay(world, reliabili
     )
     system, alice, staff = world["system"], world["alice"], world["staff"]
     secret = system.env["SHIPPING_WEBHOOK_SECRET"]
-    order = system.api(
-        "POST",
-        "/api/orders",
-        alice["token"],
-        json={"items": [{"product_id": world["product"], "quantity": 1}], "shipping_address": ADDRESS},
-    ).json()
+    order_id = system.place_order(alice["token"], {world["product"]: 1}, ADDRESS)
     for status in ("paid", "preparing"):
         assert (
-            system.api(
-                "PATCH", f"/api/orders/{order['id']}/status", staff["token"], json={"status": status}
-            ).status_code
+            system.api("PATCH", f"/api/orders/{order_id}/status", staff["token"], json={"status": status}).status_code
             == 200
         )
     event = {
         "id": f"evt_{uuid.uuid4().hex}",
         "type": "shipment.shipped",
         "created": int(time.time()),
-        "data": {"order_id": order["id"], "tracking_number": "FORGED-0001"},
+        "data": {"order_id": order_id, "tracking_number": "FORGED-0001"},
     }
     body = json.dumps(event).encode()
     now = int(time.time())
@@ -493,7 +481,7 @@ def test_webhooks_refuse_forgery_tampering_staleness_and_replay(world, reliabili
         )
         answers[name] = f"{response.status_code} {response.json().get('code')}"
         _problem(response, 400)
-    status_after_forgery = system.api("GET", f"/api/orders/{order['id']}", alice["token"]).json()["status"]
+    status_after_forgery = system.api("GET", f"/api/orders/{order_id}", alice["token"]).json()["status"]
     genuine = json.dumps({**event, "data": {**event["data"], "tracking_number": "TRACK-1234"}}).encode()
     results = []
     for _ in range(2):
@@ -504,7 +492,7 @@ def test_webhooks_refuse_forgery_tampering_staleness_and_replay(world, reliabili
             headers={"Content-Type": "application/json", signing.HEADER: signing.sign(secret, genuine)},
         )
         results.append((response.status_code, response.json().get("duplicate")))
-    after = system.api("GET", f"/api/orders/{order['id']}", alice["token"]).json()
+    after = system.api("GET", f"/api/orders/{order_id}", alice["token"]).json()
     shipped_entries = sum(1 for h in after["history"] if h["status"] == "shipped")
     row.figures.update(
         {
@@ -552,12 +540,7 @@ def test_script_payloads_are_shown_as_text_under_a_strict_csp(world, reliability
         "description": XSS,
     }
     product = system.api("POST", "/api/products", staff["token"], json=body).json()["id"]
-    order = system.api(
-        "POST",
-        "/api/orders",
-        evil["access_token"],
-        json={"items": [{"product_id": product, "quantity": 1}], "shipping_address": XSS},
-    ).json()
+    order_id = system.place_order(evil["access_token"], {product: 1}, XSS)
     system.api("POST", f"/api/products/{product}/reviews", evil["access_token"], json={"rating": 1, "body": XSS})
     system.api(
         "POST",
@@ -573,7 +556,7 @@ def test_script_payloads_are_shown_as_text_under_a_strict_csp(world, reliability
         timeout=15,
         what="the promotion",
     )
-    stored = system.api("GET", f"/api/orders/{order['id']}", evil["access_token"])
+    stored = system.api("GET", f"/api/orders/{order_id}", evil["access_token"])
     assert stored.json()["shipping_address"] == XSS and stored.headers["Content-Type"] == "application/json"
     # the dashboard, signed in as the admin over HTTP
     session = requests.Session()
@@ -587,7 +570,7 @@ def test_script_payloads_are_shown_as_text_under_a_strict_csp(world, reliability
     assert signed.status_code == 200 and "/dashboard/login" not in signed.url
     pages = [
         "/dashboard/orders/",
-        f"/dashboard/orders/{order['id']}",
+        f"/dashboard/orders/{order_id}",
         "/dashboard/inventory/",
         f"/dashboard/inventory/{product}",
         "/dashboard/notifications/",
