@@ -129,8 +129,12 @@ def _charge(config: Any, sid: str) -> SocketState | None:
     return state
 
 
-def _error(code: str, message: str, **extra: Any) -> None:
-    emit("error", {"code": code, "message": message, **extra})
+def _error(code: str, message: str, *, sid: str | None = None, **extra: Any) -> None:
+    """The contract's `error` event to one socket (this event's, unless `sid` is given)."""
+    socketio.server.emit("error", {"code": code, "message": message, **extra}, to=sid or request.sid)
+
+
+TRY_AGAIN = "That did not work; try again."
 
 
 @socketio.on("joinRoom")
@@ -166,14 +170,12 @@ def on_ack(app: Flask, sid: str, payload: Any = None) -> None:
             return
         ids = payload.get("ids") if isinstance(payload, dict) else None
         if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-            socketio.server.emit(
-                "error", {"code": "invalid_ack", "message": "notification:ack takes {ids: [integers]}."}, to=sid
-            )
+            _error("invalid_ack", "notification:ack takes {ids: [integers]}.", sid=sid)
             return
         acks.buffer.submit(app, state.user_id, ids)
     except Exception:
         logger.exception("notification:ack failed")
-        socketio.server.emit("error", {"code": "internal_error", "message": "That did not work; try again."}, to=sid)
+        _error("internal_error", TRY_AGAIN, sid=sid)
 
 
 def init_app(app: Flask) -> None:
@@ -186,7 +188,7 @@ def init_app(app: Flask) -> None:
 def on_socket_error(exc: Exception) -> None:
     logger.exception("socket event failed", exc_info=exc)
     db.session.rollback()
-    _error("internal_error", "That did not work; try again.")
+    _error("internal_error", TRY_AGAIN)
 
 
 def _start_revocation_watcher() -> None:
