@@ -13,6 +13,8 @@ if [ -z "${TEST_REDIS_URL:-}" ]; then
 fi
 status=0
 if [ $# -eq 0 ]; then
+  echo "==> ruff (lint and format)"
+  { ruff check . && ruff format --check .; } || status=$?  # a rule nothing runs is no rule
   scripts/audit.sh || status=$?  # fails on a known vulnerability; says so loudly when it cannot audit
 fi
 python -m pytest "$@" || status=$?

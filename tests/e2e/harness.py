@@ -27,11 +27,11 @@ import requests
 import socketio
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRETS = {
-    "SECRET_KEY": "e2e-secret-key-0123456789abcdef",
-    "JWT_SECRET_KEY": "e2e-jwt-secret-key-0123456789abcdef",
-    "PAYMENT_WEBHOOK_SECRET": "e2e-payment-secret-0123456789",
-    "SHIPPING_WEBHOOK_SECRET": "e2e-shipping-secret-0123456789",
+SECRETS = {  # production wants 32 characters or more
+    "SECRET_KEY": "e2e-secret-key-0123456789abcdef-0123456789",
+    "JWT_SECRET_KEY": "e2e-jwt-secret-key-0123456789abcdef-0123456789",
+    "PAYMENT_WEBHOOK_SECRET": "e2e-payment-secret-0123456789abcdef-0123",
+    "SHIPPING_WEBHOOK_SECRET": "e2e-shipping-secret-0123456789abcdef-0123",
 }
 
 
@@ -270,6 +270,9 @@ def start_system(
         **{k: v for k, v in os.environ.items() if not k.startswith(("NOVACART_", "TEST_", "PYTEST"))},
         **SECRETS,
         "NOVACART_CONFIG": "production",
+        # Production settings, minus what needs a real provider and HTTPS on loopback.
+        "ALLOW_SANDBOX_PAYMENTS": "true",
+        "SESSION_COOKIE_SECURE": "false",
         "DATABASE_URL": database_url or f"sqlite:///{workdir / 'novacart.db'}",
         "REDIS_URL": redis_url,
         "AUTH_RATE_LIMIT": "10000/minute",
