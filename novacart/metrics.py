@@ -48,7 +48,20 @@ class QueueCollector(Collector):
 
 @metrics_bp.get("/metrics")
 def metrics() -> Response:
-    from flask import current_app
+    """Prometheus text; with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`."""
+    import hmac
+
+    from flask import current_app, request
+
+    from novacart.errors import problem
+
+    token = current_app.config["METRICS_TOKEN"]
+    if token:
+        sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(sent.encode(), token.encode()):
+            return problem(
+                401, "Unauthorized", detail="/metrics wants its bearer token.", headers={"WWW-Authenticate": "Bearer"}
+            )
 
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

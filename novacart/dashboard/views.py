@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from novacart import ops
+from novacart.auth import security
 from novacart.auth import services as auth_services
 from novacart.dashboard import (
     views_inventory,
@@ -161,7 +162,7 @@ def login():
             refusal = "Wrong e-mail or password."
         else:
             if account.is_employee:
-                flask_login.login_user(account)
+                security.start_session(account)
                 logger.info("user %s signed in to the dashboard", account.id)
                 return redirect(safe_next(form.next.data, default))
             logger.info("customer %s was refused the dashboard", account.id)
@@ -174,7 +175,7 @@ def login():
 @web_bp.route("/logout", methods=["POST"])
 def logout():
     """Sign out (a POST with the CSRF token, so no other site can sign an employee out)."""
-    flask_login.logout_user()
+    security.end_session()
     flash("You are signed out.", "info")
     return redirect(url_for("dashboard.login"))
 

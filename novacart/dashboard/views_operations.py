@@ -59,7 +59,7 @@ def change_role(user_id: int):
         flash(form_errors(form), "error")
         return back("dashboard.operations.index")
     try:
-        user = auth_services.change_role(actor_id(), user_id, Role(form.role.data))
+        user = auth_services.update_user(actor_id(), user_id, role=Role(form.role.data))
     except DomainError as error:
         return refused(error, "dashboard.operations.index")
     flash(f"{user.name} ({user.email}) is now {user.role.value}.", "success")

@@ -135,6 +135,27 @@ def on_payment_confirmed(event_id: int, payload: dict[str, Any]) -> None:
     run_after_commit()
 
 
+@events.subscribe(order_events.PAYMENT_REFUNDED)
+def on_payment_refunded(event_id: int, payload: dict[str, Any]) -> None:
+    """The customer learns that money taken for an order that will not ship went back."""
+    order_id, amount = payload["order_id"], _money(payload["amount_cents"])
+    services.create_many(
+        [payload["user_id"]],
+        NotificationType.ORDER_STATUS,
+        f"Refund for order #{order_id}",
+        f"We refunded {amount} for order #{order_id}, which was cancelled. It reaches your account in a few days.",
+        {
+            "order_id": order_id,
+            "status": payload["status"],
+            "previous_status": payload["status"],
+            "payment_status": "refunded",
+            "amount_cents": payload["amount_cents"],
+        },
+        source_key=_key(event_id),
+    )
+    run_after_commit()
+
+
 @events.subscribe(inventory_events.BACK_IN_STOCK)
 def on_back_in_stock(event_id: int, payload: dict[str, Any]) -> None:
     """Each user on the waitlist when the product came back, exactly once."""

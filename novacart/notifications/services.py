@@ -35,8 +35,6 @@ from novacart.pagination import Page, paginate
 
 logger = logging.getLogger(__name__)
 
-ACK_BATCH_MAX = 500
-
 # The hot paths (creating, queueing, acknowledging) use core statements on the tables: the ORM's
 # unit of work and identity map cost more than the SQL itself for rows nobody edits afterwards.
 _NOTIFICATIONS = Notification.__table__
@@ -326,20 +324,19 @@ def queued_for(user_id: int, limit: int = 500) -> list[dict[str, Any]]:
 
 
 @transactional
-def acknowledge(user_id: int, ids: Sequence[int]) -> int:
-    """Remove the user's notifications `ids` from the delivery queue; others' ids are ignored."""
-    return _acknowledge_pairs([(nid, user_id) for nid in list(dict.fromkeys(ids))[:ACK_BATCH_MAX]])
-
-
-@transactional
 def acknowledge_many(pairs: Sequence[tuple[int, int]]) -> int:
     """Apply many sockets' acknowledgements, `(notification_id, user_id)` each, in one transaction."""
     return _acknowledge_pairs(pairs)
 
 
 def _acknowledge_pairs(pairs: Sequence[tuple[int, int]]) -> int:
-    """Delete the deliveries whose notification was acknowledged by its own user. Caller commits."""
-    acked_by = dict(pairs)
+    """Delete the deliveries whose notification was acknowledged by its own user. Caller commits.
+
+    An id acknowledged by several users (a socket guessing ids) counts only for its owner.
+    """
+    acked_by: dict[int, set[int]] = {}
+    for notification_id, user_id in pairs:
+        acked_by.setdefault(notification_id, set()).add(user_id)
     if not acked_by:
         return 0
     rows = [
@@ -351,7 +348,7 @@ def _acknowledge_pairs(pairs: Sequence[tuple[int, int]]) -> int:
             .join(_NOTIFICATIONS, _NOTIFICATIONS.c.id == _DELIVERIES.c.notification_id)
             .where(_DELIVERIES.c.notification_id.in_(list(acked_by)))
         )
-        if acked_by.get(nid) == owner  # nobody acknowledges another user's notification
+        if owner in acked_by.get(nid, ())  # nobody acknowledges another user's notification
     ]
     if not rows:
         return 0

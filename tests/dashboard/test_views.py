@@ -111,7 +111,7 @@ def test_background_requests_of_an_anonymous_visitor_get_401_not_a_redirect(anon
 def test_pages_refuse_a_customer_session_with_403(sign_in, admin, world, path):
     # given a staff member signed in, who is then made a customer by an admin
     staff_id, client = sign_in("staff")
-    auth_services.change_role(admin[0], staff_id, Role.CUSTOMER)
+    auth_services.update_user(admin[0], staff_id, role=Role.CUSTOMER)
     notification_id = notify(staff_id)
     # when
     response = client.get(fill(path, {**world, "notification": notification_id}))
