@@ -12,6 +12,10 @@ if [ -z "${TEST_REDIS_URL:-}" ]; then
   export TEST_REDIS_URL="redis://127.0.0.1:$redis_port/15"
 fi
 status=0
+if [ "${SKIP_BROWSER:-0}" = 1 ]; then
+  printf '\033[1;33m%s\033[0m\n' "=== SKIP_BROWSER=1: the browser tests are SKIPPED ===" \
+    "=== this run does not test the client's or the dashboard's pages in Chromium ==="
+fi
 if [ $# -eq 0 ]; then
   echo "==> ruff (lint and format)"
   { ruff check . && ruff format --check .; } || status=$?  # a rule nothing runs is no rule

@@ -82,8 +82,10 @@ def product(system, staff_user):
 def browser():
     """Headless Chromium, one for the whole session: Playwright's sync API runs one instance per thread,
     so every browser test module (the client's, the dashboard's) shares this one."""
-    from tests.e2e.browser import launch, unavailable
+    from tests.e2e.browser import launch, skipping, unavailable
 
+    if skipping():
+        pytest.skip("browser tests skipped: SKIP_BROWSER=1")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -277,6 +277,9 @@ def start_system(
         "REDIS_URL": redis_url,
         "AUTH_RATE_LIMIT": "10000/minute",
         "NOTIFICATION_RATE_LIMIT": "100000/minute",
+        "ORDER_RATE_LIMIT": "100000/minute",  # tests/system/test_safety.py checks the real limits
+        "MAX_PENDING_ORDERS": "1000",
+        "SOCKET_CONNECT_RATE_LIMIT": "100000/minute",
         "PROMOTION_POLL_SECONDS": "0.5",
         "OUTBOX_SWEEP_SECONDS": "2",
         "SANDBOX_PAYMENT_DELAY_SECONDS": "0.2",
