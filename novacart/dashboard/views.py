@@ -30,7 +30,8 @@ from novacart.dashboard.common import is_fetch, safe_next
 from novacart.dashboard.forms import ActionForm, LoginForm
 from novacart.errors import InvalidCredentialsError
 from novacart.extensions import csrf, db, limiter, login_manager
-from novacart.notifications import services as notification_services
+from novacart.money import format_money
+from novacart.notifications import inbox
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def _navigation() -> dict:
     def unread_count() -> int:
         user = employee()
         try:
-            return notification_services.unread_count(user.id) if user else 0
+            return inbox.unread_count(user.id) if user else 0
         except SQLAlchemyError:
             db.session.rollback()
             return 0
@@ -103,7 +104,7 @@ def _navigation() -> dict:
     def latest_notification_id() -> int:
         user = employee()
         try:
-            page = notification_services.find_by_user(user.id, limit=1) if user else None
+            page = inbox.find_by_user(user.id, limit=1) if user else None
         except SQLAlchemyError:
             db.session.rollback()
             return 0
@@ -117,11 +118,7 @@ def _navigation() -> dict:
     }
 
 
-@web_bp.app_template_filter("money")
-def _money(cents: int | None) -> str:
-    if cents is None:
-        return "—"
-    return f"{current_app.config['CURRENCY_SYMBOL']}{cents / 100:,.2f}"
+web_bp.add_app_template_filter(format_money, "money")
 
 
 @web_bp.app_template_filter("utc")

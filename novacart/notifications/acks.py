@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from flask import Flask
 
 from novacart.extensions import socketio
-from novacart.notifications import services
+from novacart.notifications import delivery
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class AckBuffer:
         if not pending:
             return 0
         try:
-            return services.acknowledge_many(list(pending))
+            return delivery.acknowledge_many(list(pending))
         except Exception:
             logger.exception("applying %d acknowledgements failed; they will be re-sent", len(pending))
             return 0

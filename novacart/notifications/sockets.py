@@ -21,7 +21,7 @@ from flask_jwt_extended import decode_token
 from flask_socketio import ConnectionRefusedError, emit, join_room
 from limits import parse as parse_limit
 
-from novacart import metrics, realtime
+from novacart import metrics, realtime, wire
 from novacart.auth import security
 from novacart.auth import services as auth_services
 from novacart.auth.models import User
@@ -29,7 +29,7 @@ from novacart.db import utcnow
 from novacart.errors import DomainError
 from novacart.extensions import db, limiter, socketio
 from novacart.kv import redis_client
-from novacart.notifications import acks, services
+from novacart.notifications import acks, delivery
 from novacart.orders import services as order_services
 
 logger = logging.getLogger(__name__)
@@ -110,8 +110,8 @@ def on_connect(auth: Any = None) -> None:
     # Replay what this user has not acknowledged yet, oldest first, to this socket only (after
     # applying the acks this process already holds, so a quick reconnect does not replay them).
     acks.buffer.flush()
-    for item in services.queued_for(user.id):
-        emit("notification", item)
+    for item in delivery.queued_for(user.id):
+        emit(wire.NOTIFICATION.name, item)
 
 
 @socketio.on("disconnect")
@@ -200,13 +200,13 @@ def _charge(config: Any, sid: str) -> SocketState | None:
 
 def _error(code: str, message: str, *, sid: str | None = None, **extra: Any) -> None:
     """The contract's `error` event to one socket (this event's, unless `sid` is given)."""
-    socketio.server.emit("error", {"code": code, "message": message, **extra}, to=sid or request.sid)
+    socketio.server.emit(wire.ERROR.name, {"code": code, "message": message, **extra}, to=sid or request.sid)
 
 
 TRY_AGAIN = "That did not work; try again."
 
 
-@socketio.on("joinRoom")
+@socketio.on(wire.JOIN_ROOM.name)
 def on_join_room(payload: Any = None) -> None:
     state = _current()
     if state is None:
@@ -253,7 +253,7 @@ def on_ack(app: Flask, sid: str, payload: Any = None) -> None:
 def init_app(app: Flask) -> None:
     """Register the handlers that bypass Flask-SocketIO (after socketio.init_app built the server)."""
     if getattr(socketio, "server", None) is not None:
-        socketio.server.on("notification:ack", functools.partial(on_ack, app), namespace="/")
+        socketio.server.on(wire.NOTIFICATION_ACK.name, functools.partial(on_ack, app), namespace="/")
 
 
 @socketio.on_error_default

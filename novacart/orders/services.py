@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from novacart import events
+from novacart import events, realtime, wire
 from novacart.auth import services as auth_services
 from novacart.auth.models import User
 from novacart.db import on_commit, transactional, utcnow
@@ -100,8 +100,22 @@ def place_order(user_id: int, lines: list[LineInput], shipping_address: str) -> 
     order.history.append(change)
     db.session.flush()
     events.publish(order_events.ORDER_PLACED, order_events.order_placed_payload(order))
+    _emit_order_update(order, None, change.at)
     logger.info("user %s placed order %s (%d cents)", user_id, order.id, total)
     return order
+
+
+def _emit_order_update(order: Order, previous_status: str | None, at) -> None:
+    """Boards and order pages follow at once: `orderUpdate` after the commit, from here, not after a hop
+    through the worker. Caller commits."""
+    update = {
+        "order_id": order.id,
+        "status": str(order.status),
+        "previous_status": previous_status,
+        "at": at.isoformat(),
+    }
+    rooms = [realtime.user_room(order.user_id), realtime.order_room(order.id), realtime.STAFF_ROOM]
+    on_commit(lambda: realtime.emit(wire.ORDER_UPDATE, update, room=rooms))
 
 
 def _check_pending_orders(user_id: int) -> None:
@@ -169,6 +183,7 @@ def _move(order: Order, status: str, *, by: int | None, note: str | None) -> Non
     db.session.flush()
     db.session.refresh(order)
     events.publish(order_events.ORDER_STATUS_CHANGED, order_events.status_changed_payload(order, previous, change))
+    _emit_order_update(order, previous, now)
 
 
 def _restock(order: Order, actor_id: int | None) -> None:

@@ -11,7 +11,7 @@ import pytest
 from novacart.auth import services as auth_services
 from novacart.db import utcnow
 from novacart.notifications import acks, sockets
-from novacart.notifications import services as notification_services
+from novacart.notifications import delivery
 from tests.notifications.conftest import events, wait_for_queue_depth
 
 
@@ -35,7 +35,7 @@ def test_another_users_ack_flood_does_not_clear_the_owners_queue(app, client, ma
     flooder.emit("notification:ack", {"ids": ids})
     acks.buffer.flush()
     # then Alice's queue still holds them: she gets them when she connects
-    assert [n["id"] for n in notification_services.queued_for(alice_id)] == ids
+    assert [n["id"] for n in delivery.queued_for(alice_id)] == ids
 
 
 def test_acks_of_the_owner_and_a_flooder_in_one_batch_count_for_the_owner(app, client, make_user, staff):
@@ -46,7 +46,7 @@ def test_acks_of_the_owner_and_a_flooder_in_one_batch_count_for_the_owner(app, c
     acks.buffer.submit(app, alice_id, [nid])
     acks.buffer.submit(app, mallory_id, [nid])
     acks.buffer.flush()
-    assert notification_services.queued_for(alice_id) == []
+    assert delivery.queued_for(alice_id) == []
 
 
 def test_an_ack_of_more_than_500_ids_is_refused(customer, socket_for):
@@ -107,15 +107,15 @@ def test_a_demoted_employee_leaves_the_staff_room(client, make_user, admin, sock
     client.patch(f"/api/users/{staff_id}", json={"role": "customer"}, headers=admin[1])
     _watch(since)
     sock.get_received()
-    from novacart import realtime
+    from novacart import realtime, wire
 
-    realtime.emit("orderUpdate", {"order_id": 1, "status": "paid"}, room=realtime.STAFF_ROOM)
+    realtime.emit(wire.ORDER_UPDATE, {"order_id": 1, "status": "paid"}, room=realtime.STAFF_ROOM)
     # then they no longer receive it, but stay connected for their own notifications
     assert sock.is_connected() and events(sock, "orderUpdate") == []
     # promoted again, they are back in the room
     client.patch(f"/api/users/{staff_id}", json={"role": "staff"}, headers=admin[1])
     _watch(since)
-    realtime.emit("orderUpdate", {"order_id": 2, "status": "paid"}, room=realtime.STAFF_ROOM)
+    realtime.emit(wire.ORDER_UPDATE, {"order_id": 2, "status": "paid"}, room=realtime.STAFF_ROOM)
     assert [e["order_id"] for e in events(sock, "orderUpdate")] == [2]
 
 
