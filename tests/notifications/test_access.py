@@ -10,8 +10,7 @@ import pytest
 
 from novacart.auth import services as auth_services
 from novacart.db import utcnow
-from novacart.notifications import acks, sockets
-from novacart.notifications import delivery
+from novacart.notifications import acks, delivery, sockets
 from tests.notifications.conftest import events, wait_for_queue_depth
 
 
