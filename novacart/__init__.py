@@ -111,7 +111,7 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int, wal_autocheckpoint: int) 
 
 
 def register_blueprints(app: Flask) -> None:
-    from novacart import metrics, ops, seed
+    from novacart import asyncapi, metrics, ops, seed
     from novacart.auth import cli as auth_cli
     from novacart.auth import routes as auth_routes
     from novacart.auth import security  # noqa: F401  (registers the token and session loaders)
@@ -132,5 +132,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_cli.cli_bp)
     app.register_blueprint(seed.seed_bp)
     app.register_blueprint(metrics.metrics_bp)
+    app.register_blueprint(asyncapi.asyncapi_bp)
     app.register_blueprint(ops.ops_bp)
     app.register_blueprint(dashboard_views.web_bp)

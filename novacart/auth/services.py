@@ -16,7 +16,7 @@ from sqlalchemy.orm.util import identity_key
 from novacart.auth.hashing import check_password, hash_password
 from novacart.auth.models import EMPLOYEE_ROLES, RevokedToken, Role, User
 from novacart.db import transactional, utcnow
-from novacart.errors import ConflictError, InvalidCredentialsError, NotFoundError
+from novacart.errors import ConflictError, ErrorCode, InvalidCredentialsError, NotFoundError
 from novacart.extensions import db
 from novacart.pagination import Page, paginate
 
@@ -24,15 +24,15 @@ logger = logging.getLogger(__name__)
 
 
 class DuplicateEmailError(ConflictError):
-    code, title = "duplicate_email", "E-mail already registered"
+    code, title = ErrorCode.DUPLICATE_EMAIL, "E-mail already registered"
 
 
 class OwnRoleChangeError(ConflictError):
-    code, title = "own_role_change", "Admins cannot change their own role"
+    code, title = ErrorCode.OWN_ROLE_CHANGE, "Admins cannot change their own role"
 
 
 class OwnDeactivationError(ConflictError):
-    code, title = "own_deactivation", "Admins cannot deactivate themselves"
+    code, title = ErrorCode.OWN_DEACTIVATION, "Admins cannot deactivate themselves"
 
 
 @dataclass(frozen=True)

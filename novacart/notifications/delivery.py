@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from novacart import metrics, realtime, wire
 from novacart.auth.models import Role, User
 from novacart.db import on_commit, transactional, utcnow
-from novacart.errors import ConflictError, ValidationError
+from novacart.errors import ConflictError, ErrorCode, ValidationError
 from novacart.extensions import db
 from novacart.notifications import preferences, types
 from novacart.notifications.models import Delivery, Notification, NotificationPreference
@@ -42,7 +42,7 @@ _WIRE_FIELDS = tuple(wire.NotificationPayload().fields)
 
 
 class TypeDisabledError(ConflictError):
-    code, title = "type_disabled", "Notification type turned off"
+    code, title = ErrorCode.TYPE_DISABLED, "Notification type turned off"
 
 
 def to_wire(n: Notification | dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from novacart.auth.models import Role, User
 from novacart.db import on_commit, run_after_commit, transactional, utcnow
-from novacart.errors import ConflictError, NotFoundError, ValidationError
+from novacart.errors import ConflictError, ErrorCode, NotFoundError, ValidationError
 from novacart.extensions import db
 from novacart.notifications import delivery, preferences, types
 from novacart.notifications.models import Notification, Promotion, PromotionStatus
@@ -21,14 +21,14 @@ logger = logging.getLogger(__name__)
 
 
 class PromotionNotCancellableError(ConflictError):
-    code, title = "promotion_not_cancellable", "Promotion cannot be cancelled"
+    code, title = ErrorCode.PROMOTION_NOT_CANCELLABLE, "Promotion cannot be cancelled"
 
 
 SEND_AT_GRACE = timedelta(seconds=60)  # a send_at this little in the past is a clock's drift: it means now
 
 
 class SendAtPassedError(ValidationError):
-    code = "send_at_passed"
+    code = ErrorCode.SEND_AT_PASSED
 
 
 def _matches(user_interests: Sequence[str] | None, wanted: set[str]) -> bool:

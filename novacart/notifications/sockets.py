@@ -26,7 +26,7 @@ from novacart.auth import security
 from novacart.auth import services as auth_services
 from novacart.auth.models import User
 from novacart.db import utcnow
-from novacart.errors import DomainError
+from novacart.errors import DomainError, ErrorCode
 from novacart.extensions import db, limiter, socketio
 from novacart.kv import redis_client
 from novacart.notifications import acks, delivery
@@ -57,7 +57,7 @@ _watcher_started = False
 
 def _refuse(reason: str) -> ConnectionRefusedError:
     metrics.SOCKET_EVENTS_REFUSED.labels(reason=reason).inc()
-    return ConnectionRefusedError("unauthorized")
+    return ConnectionRefusedError(ErrorCode.UNAUTHORIZED.value)
 
 
 def _authenticate(auth: Any) -> tuple[User, str | None, float | None]:
@@ -97,7 +97,7 @@ def on_connect(auth: Any = None) -> None:
     config = current_app.config
     if not _connect_allowed(config, user.id):
         metrics.SOCKET_EVENTS_REFUSED.labels(reason="connect_rate").inc()
-        raise ConnectionRefusedError("rate_limited")
+        raise ConnectionRefusedError(ErrorCode.RATE_LIMITED.value)
     sid = request.sid
     _sockets[sid] = SocketState(user.id, jti, expires_at, tokens=config["SOCKET_EVENT_BURST"])
     _by_user.setdefault(user.id, set()).add(sid)
@@ -198,7 +198,7 @@ def _charge(config: Any, sid: str) -> SocketState | None:
     return state
 
 
-def _error(code: str, message: str, *, sid: str | None = None, **extra: Any) -> None:
+def _error(code: ErrorCode, message: str, *, sid: str | None = None, **extra: Any) -> None:
     """The contract's `error` event to one socket (this event's, unless `sid` is given)."""
     socketio.server.emit(wire.ERROR.name, {"code": code, "message": message, **extra}, to=sid or request.sid)
 
@@ -214,14 +214,16 @@ def on_join_room(payload: Any = None) -> None:
     room = payload.get("room") if isinstance(payload, dict) else None
     match = ORDER_ROOM.match(room) if isinstance(room, str) else None
     if match is None:
-        _error("invalid_room", "Only order:<id> rooms can be joined.", room=room if isinstance(room, str) else None)
+        _error(
+            ErrorCode.INVALID_ROOM, "Only order:<id> rooms can be joined.", room=room if isinstance(room, str) else None
+        )
         return
     viewer = db.session.get(User, state.user_id)
     try:
         order_services.get_order(viewer, int(match.group(1)))
     except DomainError:
         metrics.SOCKET_EVENTS_REFUSED.labels(reason="foreign_room").inc()
-        _error("forbidden", "You cannot follow this order.", room=room)
+        _error(ErrorCode.FORBIDDEN, "You cannot follow this order.", room=room)
         return
     join_room(room)
 
@@ -239,15 +241,15 @@ def on_ack(app: Flask, sid: str, payload: Any = None) -> None:
             return
         ids = payload.get("ids") if isinstance(payload, dict) else None
         if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-            _error("invalid_ack", "notification:ack takes {ids: [integers]}.", sid=sid)
+            _error(ErrorCode.INVALID_ACK, "notification:ack takes {ids: [integers]}.", sid=sid)
             return
         if len(ids) > MAX_ACK_IDS:
-            _error("too_many_ids", f"Acknowledge at most {MAX_ACK_IDS} ids at a time.", sid=sid)
+            _error(ErrorCode.TOO_MANY_IDS, f"Acknowledge at most {MAX_ACK_IDS} ids at a time.", sid=sid)
             return
         acks.buffer.submit(app, state.user_id, ids)
     except Exception:
         logger.exception("notification:ack failed")
-        _error("internal_error", TRY_AGAIN, sid=sid)
+        _error(ErrorCode.INTERNAL_ERROR, TRY_AGAIN, sid=sid)
 
 
 def init_app(app: Flask) -> None:
@@ -260,7 +262,7 @@ def init_app(app: Flask) -> None:
 def on_socket_error(exc: Exception) -> None:
     logger.exception("socket event failed", exc_info=exc)
     db.session.rollback()
-    _error("internal_error", TRY_AGAIN)
+    _error(ErrorCode.INTERNAL_ERROR, TRY_AGAIN)
 
 
 def _start_access_watcher() -> None:

@@ -17,7 +17,7 @@ from novacart import events, realtime, wire
 from novacart.auth import services as auth_services
 from novacart.auth.models import User
 from novacart.db import on_commit, transactional, utcnow
-from novacart.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from novacart.errors import ConflictError, ErrorCode, NotFoundError, PermissionDeniedError, ValidationError
 from novacart.extensions import db
 from novacart.inventory import services as inventory_services
 from novacart.orders import events as order_events
@@ -40,23 +40,23 @@ logger = logging.getLogger(__name__)
 
 
 class IllegalTransitionError(ConflictError):
-    code, title = "illegal_transition", "Illegal status change"
+    code, title = ErrorCode.ILLEGAL_TRANSITION, "Illegal status change"
 
 
 class PaymentNotAllowedError(ConflictError):
-    code, title = "payment_not_allowed", "Order cannot be paid"
+    code, title = ErrorCode.PAYMENT_NOT_ALLOWED, "Order cannot be paid"
 
 
 class AmountMismatchError(ConflictError):
-    code, title = "amount_mismatch", "Amount does not match"
+    code, title = ErrorCode.AMOUNT_MISMATCH, "Amount does not match"
 
 
 class TrackingMismatchError(ConflictError):
-    code, title = "tracking_mismatch", "Tracking number does not match"
+    code, title = ErrorCode.TRACKING_MISMATCH, "Tracking number does not match"
 
 
 class TooManyPendingOrdersError(ConflictError):
-    code, title = "too_many_pending_orders", "Too many unpaid orders"
+    code, title = ErrorCode.TOO_MANY_PENDING_ORDERS, "Too many unpaid orders"
 
 
 @dataclass(frozen=True)

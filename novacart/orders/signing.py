@@ -7,7 +7,7 @@ import hmac
 import re
 import time
 
-from novacart.errors import BadRequestError
+from novacart.errors import BadRequestError, ErrorCode
 
 HEADER = "X-NovaCart-Signature"
 # ASCII only: str.isdigit() accepts "²" and "٣", and hmac.compare_digest raises on non-ASCII text.
@@ -16,11 +16,11 @@ _SIGNATURE = re.compile(r"[0-9a-f]{64}")
 
 
 class InvalidSignatureError(BadRequestError):
-    code, title = "invalid_signature", "Invalid signature"
+    code, title = ErrorCode.INVALID_SIGNATURE, "Invalid signature"
 
 
 class StaleSignatureError(BadRequestError):
-    code, title = "stale_signature", "Stale signature"
+    code, title = ErrorCode.STALE_SIGNATURE, "Stale signature"
 
 
 def compute(secret: str, timestamp: int, body: bytes) -> str:

@@ -44,6 +44,8 @@ def recorders(system):
     yield open_
     for recorder in opened:
         recorder.close()
+    # every payload any of them received matches /api/asyncapi.json
+    assert [problem for recorder in opened for problem in recorder.invalid] == []
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ the Procfile starts them; logs go to files under the system's directory for post
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -308,8 +309,36 @@ def cleanup(system: System) -> None:
     shutil.rmtree(system.workdir, ignore_errors=True)
 
 
+@functools.cache
+def wire_validators(base_url: str) -> dict[str, Any]:
+    """A JSON Schema validator per Socket.IO event, from the system's own /api/asyncapi.json."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    document = requests.get(base_url + "/api/asyncapi.json", timeout=10).json()
+    registry = Registry().with_resource("urn:asyncapi", Resource(contents=document, specification=DRAFT202012))
+    validators = {}
+    for message in document["components"]["messages"].values():
+        ref = "urn:asyncapi" + message["payload"]["$ref"]
+        validators[message["name"]] = Draft202012Validator({"$ref": ref}, registry=registry)
+    return validators
+
+
+def check_wire(base_url: str, event: str, payload: Any) -> str | None:
+    """Why `payload` is not what the AsyncAPI document says `event` carries, or None."""
+    validator = wire_validators(base_url.rstrip("/")).get(event)
+    if validator is None:
+        return f"{event!r} is not in /api/asyncapi.json"
+    error = next(iter(validator.iter_errors(payload)), None)
+    return f"{event}: {error.message} at {list(error.absolute_path)}" if error else None
+
+
 class Recorder:
-    """A python-socketio client over a real socket that records every event and can wait for them."""
+    """A python-socketio client over a real socket that records every event and can wait for them.
+
+    Every payload it receives is checked against the system's AsyncAPI document; `invalid` lists what
+    did not match (the `recorders` fixture fails a test that received any)."""
 
     def __init__(
         self,
@@ -329,10 +358,17 @@ class Recorder:
         self.client.on("*", self._on_any)
         self.client.on("connect_error", self._on_connect_error)
         self.connect_error: Any = None
+        self.invalid: list[str] = []
 
     def _on_any(self, event: str, *args: Any) -> None:
         payload = args[0] if args else None
+        try:
+            problem = check_wire(self.url, event, payload)
+        except Exception as exc:  # a broken check must fail the test, not kill the client's thread
+            problem = f"{event}: could not be checked ({exc!r})"
         with self.cond:
+            if problem:
+                self.invalid.append(problem)
             self.events.append((event, payload))
             self.cond.notify_all()
         if self.auto_ack and event == "notification" and isinstance(payload, dict):
