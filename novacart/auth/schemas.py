@@ -1,9 +1,10 @@
 """Auth input and output shapes."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
 from novacart.auth.models import Role
 from novacart.pagination import PageArgsSchema, page_schema
+from novacart.schemas import ChangesSchema, JsonBoolean
 
 EMAIL = fields.Email(required=True, validate=validate.Length(max=254))
 
@@ -52,13 +53,8 @@ class AccessTokenSchema(Schema):
     access_token = fields.String()
 
 
-class UserUpdateSchema(Schema):
+class UserUpdateSchema(ChangesSchema):
     role = fields.Enum(Role, by_value=True)
-    is_active = fields.Boolean(
+    is_active = JsonBoolean(
         metadata={"description": "false: the user's tokens and dashboard session are refused, their sockets dropped."}
     )
-
-    @validates_schema
-    def _something(self, data: dict, **_: object) -> None:
-        if not data:
-            raise ValidationError("Send role, is_active or both.", "_schema")

@@ -120,7 +120,18 @@ def _verified_event(kind: str) -> dict:
         raise ValidationError("The event is malformed.", exc.normalized_messages()) from exc
 
 
+SIGNATURE_PARAMETER = {
+    "in": "header",
+    "name": signing.HEADER,
+    "required": True,
+    "description": 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>"> with the provider\'s shared secret; '
+    "older than 5 minutes is stale (400).",
+    "schema": {"type": "string", "pattern": r"^t=\d+,v1=[0-9a-f]{64}$"},
+}
+
+
 @api_bp.route("/webhooks/payments", methods=["POST"])
+@api_bp.doc(parameters=[SIGNATURE_PARAMETER])
 @api_bp.response(200, WebhookResultSchema)
 @api_bp.alt_response(400, description="Bad or stale signature")
 def payment_webhook() -> dict:
@@ -131,6 +142,7 @@ def payment_webhook() -> dict:
 
 
 @api_bp.route("/webhooks/shipping", methods=["POST"])
+@api_bp.doc(parameters=[SIGNATURE_PARAMETER])
 @api_bp.response(200, WebhookResultSchema)
 @api_bp.alt_response(400, description="Bad or stale signature")
 def shipping_webhook() -> dict:
