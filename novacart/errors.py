@@ -210,6 +210,17 @@ class ProblemSchema(Schema):
         unknown = INCLUDE  # some problems carry more, e.g. `current_status`, `available`, `limit`
 
 
+class ApiBlueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, whose documented error responses are problem details by default."""
+
+    def alt_response(self, status_code, response=None, *, schema=None, content_type=None, **kwargs):
+        if response is None and schema is None and int(status_code) >= 400:
+            schema, content_type = ProblemSchema, PROBLEM_CONTENT_TYPE
+            if int(status_code) == 429:
+                kwargs.setdefault("headers", {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}})
+        return super().alt_response(status_code, response, schema=schema, content_type=content_type, **kwargs)
+
+
 class ProblemApi(flask_smorest.Api):
     """flask-smorest's Api, with its app-wide HTTP error handler rendering problem details and every
     documented error response described as what it is: application/problem+json with ProblemSchema."""

@@ -91,19 +91,21 @@ def client(path: str):
     """The React client's files; its routes (/orders/12, /login, …) get index.html."""
     dist = Path(current_app.config["CLIENT_DIST"])
     if path and (dist / path).is_file():
-        return _secured(send_from_directory(dist, path))
+        return secured(send_from_directory(dist, path))
     if not (dist / "index.html").is_file():
-        return _secured(
+        return secured(
             current_app.make_response(
                 "<!doctype html><title>NovaCart</title><h1>NovaCart API</h1>"
                 "<p>The React client is not built yet (<code>make setup</code> builds it). "
                 'The API is at <a href="/api/docs">/api/docs</a>.</p>'
             )
         )
-    return _secured(send_from_directory(dist, "index.html", max_age=0))
+    return secured(send_from_directory(dist, "index.html", max_age=0))
 
 
-def _secured(response: Response) -> Response:
+def secured(response: Response) -> Response:
+    """The headers of every page we render (the client's and the dashboard's): no inline script, no
+    framing, no sniffing, no referrer to other sites."""
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"

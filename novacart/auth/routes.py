@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_jwt_extended import get_jwt
-from flask_smorest import Blueprint
 
 from novacart.auth import services
 from novacart.auth.models import User
@@ -20,10 +19,11 @@ from novacart.auth.schemas import (
     UserUpdateSchema,
 )
 from novacart.auth.security import ADMINS, auth_required, get_current_user
+from novacart.errors import ApiBlueprint
 from novacart.extensions import limiter
 from novacart.pagination import Page
 
-api_bp = Blueprint("auth_api", __name__, url_prefix="/api", description="Sign-up, sign-in, tokens and roles")
+api_bp = ApiBlueprint("auth_api", __name__, url_prefix="/api", description="Sign-up, sign-in, tokens and roles")
 
 
 def _auth_limit() -> str:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, json, request
-from flask_smorest import Blueprint
 from marshmallow import ValidationError as SchemaValidationError
 
 from novacart.auth.security import CUSTOMERS, EMPLOYEES, auth_required, get_current_user
-from novacart.errors import BadRequestError, ValidationError
+from novacart.errors import ApiBlueprint, BadRequestError, ValidationError
 from novacart.extensions import limiter
 from novacart.orders import providers, services, signing
 from novacart.orders.models import Order
@@ -24,7 +23,7 @@ from novacart.orders.schemas import (
 )
 from novacart.pagination import Page
 
-api_bp = Blueprint("orders_api", __name__, url_prefix="/api", description="Orders, payments and shipping")
+api_bp = ApiBlueprint("orders_api", __name__, url_prefix="/api", description="Orders, payments and shipping")
 
 
 def _order_limit() -> str:

@@ -44,7 +44,7 @@
   function errorText(response) {
     var type = response.headers.get("Content-Type") || "";
     if (type.indexOf("json") !== -1) {
-      return response.json().then(function (body) { return body.error || body.detail || "That did not work."; });
+      return response.json().then(function (body) { return body.detail || "That did not work."; });
     }
     return Promise.resolve(response.status === 400 ? "The page expired: reload it and try again." : "That did not work (" + response.status + ").");
   }
