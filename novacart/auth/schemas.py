@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from novacart.auth.models import Role
+from novacart.auth.models import LOCALES, Role
 from novacart.pagination import PageArgsSchema, page_schema
 from novacart.schemas import ChangesSchema, JsonBoolean
 
@@ -14,6 +14,7 @@ class UserSchema(Schema):
     email = fields.String()
     name = fields.String()
     role = fields.Enum(Role, by_value=True)
+    locale = fields.String(metadata={"enum": list(LOCALES)})
     is_active = fields.Boolean(attribute="is_active_account")
     interests = fields.List(fields.String())
     created_at = fields.DateTime()
@@ -28,10 +29,26 @@ class UserQueryArgsSchema(PageArgsSchema):
     is_active = fields.Boolean()
 
 
+LOCALE = fields.String(
+    validate=validate.OneOf(LOCALES),
+    metadata={"description": "The language NovaCart writes to this user in."},
+)
+NAME = fields.String(validate=validate.Length(min=1, max=120))
+
+
 class RegisterSchema(Schema):
     email = EMAIL
     password = fields.String(required=True, validate=validate.Length(min=8, max=128), load_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    locale = fields.String(
+        validate=validate.OneOf(LOCALES),
+        metadata={"description": "Omitted: the best match of Accept-Language among the supported ones, else en."},
+    )
+
+
+class ProfileUpdateSchema(ChangesSchema):
+    name = NAME
+    locale = LOCALE
 
 
 class LoginSchema(Schema):

@@ -178,6 +178,10 @@ class RoleForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in Role])
 
 
+class ActiveForm(FlaskForm):
+    active = SelectField("Active", choices=[SelectChoice("1", "Active"), SelectChoice("0", "Deactivated")])
+
+
 def parse_interests(raw: str | None) -> list[str]:
     """'Paper, ink ,, paper' → ['ink', 'paper'], as interests are stored."""
     return normalise_interests((raw or "").split(","))
