@@ -5,7 +5,9 @@ import { useCountdown } from "../hooks/useNow.js";
 export function ErrorMessage({ error, className = "" }) {
   // The deadline was fixed when the answer arrived (ApiError.retryUntil), so the countdown survives re-renders.
   const until = error instanceof ApiError ? error.retryUntil : null;
-  const secondsLeft = useCountdown(until);
+  const counted = useCountdown(until);
+  // Never more than the server said: the clock may have last ticked before the error arrived.
+  const secondsLeft = Math.min(counted, error?.retryAfter ?? 0);
   if (!error) return null;
   let text = describeError(error);
   if (until) text = secondsLeft > 0 ? `Too many attempts. Try again in ${secondsLeft} s.` : "You can try again now.";

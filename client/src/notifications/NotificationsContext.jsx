@@ -10,6 +10,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useReducer, useRef } from "react";
 import { ensureFreshAccessToken, refreshAccessToken } from "../api/client.js";
 import { useAuth } from "../auth/AuthContext.jsx";
+import { useLatest } from "../hooks/useLatest.js";
 import { useNotificationSocket } from "../realtime/useNotificationSocket.js";
 import {
   deleteNotification,
@@ -130,8 +131,7 @@ export function NotificationsProvider({ children, socketFactory, maxToasts = 3, 
   const { user } = useAuth();
   const enabled = Boolean(user);
   const [state, dispatch] = useReducer(reducer, initialState);
-  const stateRef = useRef(state);
-  stateRef.current = state;
+  const stateRef = useLatest(state);
   const requestId = useRef(0);
   const listeners = useRef(new Set());
   const channel = useRef(null);
@@ -158,7 +158,7 @@ export function NotificationsProvider({ children, socketFactory, maxToasts = 3, 
     } catch (error) {
       if (id === requestId.current) dispatch({ type: "fetchError", error });
     }
-  }, []);
+  }, [stateRef]);
 
   const loadMore = useCallback(async () => {
     const { nextCursor, filter, isLoadingMore } = stateRef.current;
@@ -172,7 +172,7 @@ export function NotificationsProvider({ children, socketFactory, maxToasts = 3, 
     } catch (error) {
       dispatch({ type: "moreError", error });
     }
-  }, []);
+  }, [stateRef]);
 
   const setFilter = useCallback(
     (filter) => {
@@ -180,7 +180,7 @@ export function NotificationsProvider({ children, socketFactory, maxToasts = 3, 
       dispatch({ type: "setFilter", filter });
       load(filter);
     },
-    [load],
+    [load, stateRef],
   );
 
   // The unread count drifts when notifications arrive outside the loaded page; re-read it after a burst.
@@ -206,7 +206,7 @@ export function NotificationsProvider({ children, socketFactory, maxToasts = 3, 
         load();
       }
     },
-    [load, tellOtherTabs],
+    [load, stateRef, tellOtherTabs],
   );
 
   const markAllRead = useCallback(async () => {
@@ -337,9 +337,8 @@ export function useNotifications() {
 /** Call `handler(event)` for live events: {type: "notification" | "orderUpdate" | "connect", payload}. */
 export function useRealtimeEvents(handler) {
   const { subscribe } = useNotificationCenter();
-  const ref = useRef(handler);
-  ref.current = handler;
-  useEffect(() => subscribe((event) => ref.current(event)), [subscribe]);
+  const ref = useLatest(handler);
+  useEffect(() => subscribe((event) => ref.current(event)), [subscribe, ref]);
 }
 
 export { PAGE_SIZE };
