@@ -8,12 +8,14 @@ import { useNavigate } from "react-router";
 import { useLatest } from "../hooks/useLatest.js";
 import { notificationTarget } from "./api.js";
 import { NotificationIcon } from "./icons.jsx";
+import { useNotificationType } from "./NotificationTypes.jsx";
 import { useNotificationCenter } from "./NotificationsContext.jsx";
 
 export const TOAST_DURATION_MS = 6000;
 
 function Toast({ toast, paused, durationMs, onDismiss, onOpen }) {
   const { notification } = toast;
+  const kind = useNotificationType(notification.type);
   const remaining = useRef(durationMs);
   const dismiss = useLatest(onDismiss);
 
@@ -30,7 +32,7 @@ function Toast({ toast, paused, durationMs, onDismiss, onOpen }) {
   const target = notificationTarget(notification);
   return (
     <div className="toast" data-testid="toast" data-type={notification.type} data-id={notification.id}>
-      <NotificationIcon type={notification.type} />
+      <NotificationIcon icon={kind.icon} />
       <div className="toast__body">
         <p className="toast__title">{notification.title}</p>
         {notification.message && <p className="toast__message">{notification.message}</p>}
