@@ -126,6 +126,13 @@ export function reducer(state, action) {
 }
 
 const CHANNEL = "novacart.notifications";
+const REMEMBERED_ORDER_UPDATES = 500;
+
+/** What makes one order change one change: `orderUpdate` is passed on once per key. */
+export function orderUpdateKey(payload) {
+  if (payload?.order_id == null || typeof payload.status !== "string") return null;
+  return `${payload.order_id}|${payload.status}|${payload.at ?? ""}`;
+}
 
 export function NotificationsProvider({ children, socketFactory, maxToasts = 3, socketOptions }) {
   const { user } = useAuth();
@@ -136,6 +143,7 @@ export function NotificationsProvider({ children, socketFactory, maxToasts = 3, 
   const listeners = useRef(new Set());
   const channel = useRef(null);
   const countTimer = useRef(null);
+  const orderUpdates = useRef(new Set());
 
   const publish = useCallback((event) => {
     for (const listener of [...listeners.current]) listener(event);
@@ -250,7 +258,14 @@ export function NotificationsProvider({ children, socketFactory, maxToasts = 3, 
     onRead: ({ ids = [], unread_count: unreadCount } = {}) => dispatch({ type: "markRead", ids, unreadCount }),
     onDeleted: ({ id, unread_count: unreadCount } = {}) => dispatch({ type: "removed", id, unreadCount }),
     onUnreadCount: (count) => dispatch({ type: "unreadCount", count }),
-    onOrderUpdate: (payload) => publish({ type: "orderUpdate", payload }),
+    onOrderUpdate: (payload) => {
+      // One change, one event for the pages, however many times (or rooms) it arrives by.
+      const key = orderUpdateKey(payload);
+      if (!key || orderUpdates.current.has(key)) return;
+      orderUpdates.current.add(key);
+      if (orderUpdates.current.size > REMEMBERED_ORDER_UPDATES) orderUpdates.current.delete(orderUpdates.current.values().next().value);
+      publish({ type: "orderUpdate", payload });
+    },
     onConnect: () => publish({ type: "connect" }),
   });
 
