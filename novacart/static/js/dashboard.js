@@ -485,7 +485,6 @@
         });
       }
     });
-    window.novacartSocket = socket; // for the end-to-end tests and the curious
     return socket;
   }
 
