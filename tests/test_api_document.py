@@ -126,3 +126,13 @@ def sign_in_staff(app):
         return client
 
     return sign_in
+
+
+def test_the_clients_table_of_codes_is_the_servers(client):
+    import re
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parent.parent / "client" / "src" / "api" / "problem.js").read_text()
+    table = re.search(r"export const KNOWN_CODES = \{(.*?)\n\};", source, re.S).group(1)
+    client_codes = set(re.findall(r"^\s+([a-z_]+):", table, re.M))
+    assert client_codes - {"network_error", "error"} == {code.value for code in ErrorCode}
