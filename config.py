@@ -7,10 +7,12 @@ variable fails closed, and `create_app` refuses to start while a `REQUIRED` key 
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -116,6 +118,16 @@ class Config:
     PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "sandbox")
     # The sandbox confirms every payment by itself: production refuses it unless this says otherwise.
     ALLOW_SANDBOX_PAYMENTS = _bool("ALLOW_SANDBOX_PAYMENTS", False)
+    # Stripe (PAYMENT_PROVIDER=stripe): the secret key the server calls Stripe's API with, the publishable
+    # key the browser hands Stripe.js (it is public), and the signing secret of the webhook endpoint.
+    # STRIPE_API_BASE sends the library's API calls elsewhere (a local stand-in in tests); empty: Stripe.
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
+    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY") or None
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
+    # The shop's currency (ISO 4217): what payments are charged in. Amounts are in cents, so a currency
+    # with two decimals.
+    CURRENCY = (os.environ.get("CURRENCY") or "EUR").strip().upper()
     SHIPPING_CARRIER = os.environ.get("SHIPPING_CARRIER", "sandbox")
     # Where the sandbox providers post their signed webhooks. Empty: through the app in-process
     # (the same route, signature check and de-duplication, without needing the web's address).
@@ -230,7 +242,38 @@ class Config:
     @classmethod
     def problems(cls, config: Mapping) -> list[str]:
         """What keeps this configuration from starting, one clear sentence each."""
-        return [f"{key} is not set (set it as an environment variable)" for key in cls.REQUIRED if not config.get(key)]
+        found = [f"{key} is not set (set it as an environment variable)" for key in cls.REQUIRED if not config.get(key)]
+        config = {**{key: getattr(cls, key) for key in ("PAYMENT_PROVIDER", "CURRENCY")}, **config}
+        if (provider := config["PAYMENT_PROVIDER"]) not in PAYMENT_PROVIDERS:
+            found.append(f"PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}, not {provider!r}")
+        if not re.fullmatch(r"[A-Z]{3}", config["CURRENCY"] or ""):
+            found.append(f"CURRENCY must be an ISO 4217 code such as EUR, not {config['CURRENCY']!r}")
+        return found + _stripe_problems(config)
+
+
+PAYMENT_PROVIDERS = ("sandbox", "stripe")
+STRIPE_KEYS = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET")
+# What each Stripe key looks like. The publishable key goes to every browser: a secret key pasted there
+# would be handed out to anyone who opens the shop, so a key of the wrong kind refuses to start.
+_STRIPE_KEY_PREFIXES = {
+    "STRIPE_SECRET_KEY": ("sk_", "rk_"),
+    "STRIPE_PUBLISHABLE_KEY": ("pk_",),
+    "STRIPE_WEBHOOK_SECRET": ("whsec_",),
+}
+
+
+def _stripe_problems(config: Mapping) -> list[str]:
+    found = []
+    if config.get("PAYMENT_PROVIDER") == "stripe" and (missing := [key for key in STRIPE_KEYS if not config.get(key)]):
+        found.append(
+            f"PAYMENT_PROVIDER=stripe needs {', '.join(missing)} "
+            "(from the Stripe dashboard: the API keys, and the webhook endpoint's signing secret)"
+        )
+    for key, prefixes in _STRIPE_KEY_PREFIXES.items():
+        value = config.get(key)
+        if value and not value.startswith(prefixes):
+            found.append(f"{key} must start with {' or '.join(prefixes)} (the Stripe dashboard's key of that kind)")
+    return found
 
 
 def _read_secrets(path: Path) -> dict[str, str] | None:
@@ -309,10 +352,21 @@ class ProductionConfig(Config):
             )
         if config.get("PAYMENT_PROVIDER") == "sandbox" and not config.get("ALLOW_SANDBOX_PAYMENTS"):
             found.append(
-                "PAYMENT_PROVIDER=sandbox approves every payment by itself: configure a real provider, "
-                "or set ALLOW_SANDBOX_PAYMENTS=true for a demo shop"
+                "PAYMENT_PROVIDER=sandbox approves every payment by itself: set PAYMENT_PROVIDER=stripe "
+                "with STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET, "
+                "or ALLOW_SANDBOX_PAYMENTS=true for a demo shop"
             )
+        if config.get("PAYMENT_PROVIDER") == "stripe" and not _safe_api_base(config.get("STRIPE_API_BASE")):
+            found.append("STRIPE_API_BASE must be an https:// URL (http:// only to this machine's loopback)")
         return found
+
+
+def _safe_api_base(url: str | None) -> bool:
+    """Stripe's secret key travels with every call: never in clear over a network."""
+    if not url:
+        return True
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"})
 
 
 CONFIGS: dict[str, type[Config]] = {

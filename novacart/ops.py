@@ -18,20 +18,45 @@ ops_bp = Blueprint("ops", __name__)
 # Every page we render, the React client's and the dashboard's: their own bundles only (no inline
 # script or style), API and socket on the same origin. A script smuggled into a notification, an
 # address or a product name could not run.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+_POLICY = {
+    "default-src": ("'self'",),
+    "script-src": ("'self'",),
+    "style-src": ("'self'",),
+    "img-src": ("'self'", "data:"),
+    "connect-src": ("'self'",),
+    "font-src": ("'self'",),
+    "object-src": ("'none'",),
+    "base-uri": ("'none'",),
+    "form-action": ("'self'",),
+    "frame-ancestors": ("'none'",),
+}
+# With PAYMENT_PROVIDER=stripe the React client confirms payments with Stripe.js, which must be loaded from
+# Stripe: its script and frames come from js.stripe.com (and its subdomains), 3-D Secure and redirect
+# pages from hooks.stripe.com, and it calls api.stripe.com (Stripe's integration security guide). Only the
+# client's pages get these, and only then; the dashboard and the API documents stay closed.
+STRIPE_SOURCES = {
+    "script-src": ("https://js.stripe.com", "https://*.js.stripe.com"),
+    "frame-src": ("https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"),
+    "connect-src": ("https://api.stripe.com",),
+}
+
+
+def _policy(extra: dict[str, tuple[str, ...]] | None = None) -> str:
+    directives = {name: list(sources) for name, sources in _POLICY.items()}
+    for name, sources in (extra or {}).items():
+        directives.setdefault(name, []).extend(sources)
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
+
+
+CONTENT_SECURITY_POLICY = _policy()
+CLIENT_POLICY_WITH_STRIPE = _policy(STRIPE_SOURCES)
+
+
+def client_content_security_policy() -> str:
+    """The React client's policy: the strict one, opened to Stripe's origins when Stripe takes payments."""
+    if current_app.config["PAYMENT_PROVIDER"] == "stripe":
+        return CLIENT_POLICY_WITH_STRIPE
+    return CONTENT_SECURITY_POLICY
 
 
 def check_database() -> str:
@@ -90,8 +115,9 @@ def _register_converter(state) -> None:
 def client(path: str):
     """The React client's files; its routes (/orders/12, /login, …) get index.html."""
     dist = Path(current_app.config["CLIENT_DIST"])
+    policy = client_content_security_policy()
     if path and (dist / path).is_file():
-        return secured(send_from_directory(dist, path))
+        return secured(send_from_directory(dist, path), policy)
     if not (dist / "index.html").is_file():
         return secured(
             current_app.make_response(
@@ -100,13 +126,13 @@ def client(path: str):
                 'The API is at <a href="/api/docs">/api/docs</a>.</p>'
             )
         )
-    return secured(send_from_directory(dist, "index.html", max_age=0))
+    return secured(send_from_directory(dist, "index.html", max_age=0), policy)
 
 
-def secured(response: Response) -> Response:
+def secured(response: Response, policy: str = CONTENT_SECURITY_POLICY) -> Response:
     """The headers of every page we render (the client's and the dashboard's): no inline script, no
     framing, no sniffing, no referrer to other sites."""
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["Content-Security-Policy"] = policy
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"

@@ -165,3 +165,32 @@ def make_product(app):
         return services.create_product(None, data).id
 
     return make
+
+
+@pytest.fixture(scope="session")
+def stripe_api():
+    """The local stand-in for Stripe's API (tests/stripe_standin.py), one for the session."""
+    from tests.stripe_standin import StripeStandIn
+
+    standin = StripeStandIn().start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def stripe_shop(app, stripe_api):
+    """The app taking payments with Stripe, whose API is the stand-in (emptied for each test)."""
+    from tests import stripe_standin
+
+    settings = {
+        "PAYMENT_PROVIDER": "stripe",
+        "STRIPE_SECRET_KEY": stripe_standin.SECRET_KEY,
+        "STRIPE_PUBLISHABLE_KEY": stripe_standin.PUBLISHABLE_KEY,
+        "STRIPE_WEBHOOK_SECRET": stripe_standin.WEBHOOK_SECRET,
+        "STRIPE_API_BASE": stripe_api.url,
+    }
+    saved = {key: app.config[key] for key in settings}
+    app.config.update(settings)
+    stripe_api.reset()
+    yield stripe_api
+    app.config.update(saved)

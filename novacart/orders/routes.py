@@ -94,8 +94,13 @@ def cancel_order(payload: dict | None, order_id: int) -> Order:
 @auth_required()
 @api_bp.response(200, PaymentSchema)
 @api_bp.alt_response(409, description="The order is not pending")
+@api_bp.alt_response(503, description="The payment provider did not answer; nothing was charged")
 def pay_order(order_id: int) -> dict:
-    """Start paying a pending order; the provider confirms through the payment webhook."""
+    """Start paying a pending order; the provider confirms through its webhook.
+
+    Asked again while that payment is pending, it answers the same payment. With `PAYMENT_PROVIDER=stripe`
+    the answer carries the PaymentIntent's `client_secret` and the `publishable_key` for Stripe.js.
+    """
     return services.start_payment(get_current_user().id, order_id)
 
 
@@ -113,6 +118,10 @@ def _verified_event(kind: str) -> dict:
         raise BadRequestError("The body is not valid JSON.") from exc
     if not isinstance(raw, dict):
         raise BadRequestError("The body must be a JSON object.")
+    return _event(raw)
+
+
+def _event(raw: dict) -> dict:
     try:
         return WebhookEventSchema().load(raw)
     except SchemaValidationError as exc:
@@ -148,4 +157,36 @@ def shipping_webhook() -> dict:
     """The carrier's signed events (`shipment.shipped`, `shipment.delivered`); each event id once."""
     event = _verified_event("shipping")
     processed = services.handle_shipping_event(current_app.config["SHIPPING_CARRIER"], event)
+    return {"received": True, "duplicate": not processed}
+
+
+STRIPE_SIGNATURE_PARAMETER = {
+    "in": "header",
+    "name": providers.STRIPE_SIGNATURE_HEADER,
+    "required": True,
+    "description": 'Stripe\'s signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>"> with the '
+    "endpoint's signing secret (STRIPE_WEBHOOK_SECRET); older than 5 minutes is stale (400).",
+    "schema": {"type": "string"},
+}
+
+
+@api_bp.route("/webhooks/stripe", methods=["POST"])
+@api_bp.doc(parameters=[STRIPE_SIGNATURE_PARAMETER])
+@api_bp.response(200, WebhookResultSchema)
+@api_bp.alt_response(400, description="Bad or stale signature, or Stripe webhooks not set up")
+@api_bp.alt_response(404, description="A PaymentIntent NovaCart created, but no payment has it")
+@api_bp.alt_response(409, description="The amount or currency does not match the payment")
+def stripe_webhook() -> dict:
+    """Stripe's signed events: `payment_intent.succeeded` pays the order, `payment_intent.payment_failed`
+    marks the payment failed; each event id once. Other events are acknowledged and ignored.
+
+    Verified with `stripe.Webhook.construct_event` and `STRIPE_WEBHOOK_SECRET`. Money that arrives for an
+    order cancelled meanwhile, or already paid, is refunded through Stripe.
+    """
+    provider = providers.StripePaymentProvider()
+    signature = request.headers.get(providers.STRIPE_SIGNATURE_HEADER)
+    event = provider.verified_event(request.get_data(cache=True), signature)
+    if event is None:
+        return {"received": True, "duplicate": False}
+    processed = services.handle_payment_event(provider.name, _event(event))
     return {"received": True, "duplicate": not processed}

@@ -91,6 +91,13 @@ class PaymentSchema(Schema):
     client_secret = fields.String(
         allow_none=True, metadata={"description": "For the browser to confirm the payment with the provider."}
     )
+    publishable_key = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The provider's public key for its browser library (Stripe.js with `stripe`); "
+            "null for providers that need nothing in the browser."
+        },
+    )
 
 
 class WebhookEventSchema(Schema):

@@ -355,9 +355,11 @@ def _duration(seconds: int) -> str:
 
 @transactional
 def start_payment(actor_id: int, order_id: int) -> dict[str, Any]:
-    """Start paying a pending order with the payment provider (its owner only).
+    """Start paying a pending order with the payment provider (its owner only), or go on with the payment
+    started before.
 
-    The provider confirms through the payment webhook. Raises NotFoundError, PaymentNotAllowedError.
+    The provider confirms through its webhook. Raises NotFoundError, PaymentNotAllowedError,
+    PaymentProviderUnavailableError (nothing was charged or written).
     """
     actor = auth_services.get_user(actor_id)
     order = get_order(actor, order_id)
@@ -372,6 +374,7 @@ def start_payment(actor_id: int, order_id: int) -> dict[str, Any]:
         .order_by(Payment.id.desc())
     )
     if pending is None:
+        # The provider is called before anything is written: on SQLite, no write lock waits on the network.
         started = provider.create_payment(order_id=order.id, amount_cents=order.total_cents)
         pending = Payment(
             order_id=order.id, provider=provider.name, provider_ref=started.reference, amount_cents=order.total_cents
@@ -380,9 +383,8 @@ def start_payment(actor_id: int, order_id: int) -> dict[str, Any]:
         db.session.flush()
         provider.confirm_later(pending)
         _sync_payment_status(order)
-        redirect_url, client_secret = started.redirect_url, started.client_secret
-    else:
-        redirect_url, client_secret = None, None
+    else:  # asked again (a reload, a second tab): the same payment, with what the browser needs to go on
+        started = providers.payment_provider(pending.provider).resume_payment(pending.provider_ref)
     return {
         "payment_id": pending.id,
         "order_id": order.id,
@@ -390,8 +392,9 @@ def start_payment(actor_id: int, order_id: int) -> dict[str, Any]:
         "provider": pending.provider,
         "provider_ref": pending.provider_ref,
         "amount_cents": pending.amount_cents,
-        "redirect_url": redirect_url,
-        "client_secret": client_secret,
+        "redirect_url": started.redirect_url,
+        "client_secret": started.client_secret,
+        "publishable_key": started.publishable_key,
     }
 
 
@@ -423,8 +426,9 @@ def handle_payment_event(provider_name: str, event: dict) -> bool:
     """Apply a verified payment-provider event once. Returns False for a duplicate event id.
 
     `payment.succeeded` marks the payment and its pending order paid; money that arrives for an order
-    that was cancelled meanwhile (or already paid by another payment) is refunded. `payment.failed`
-    marks a pending payment failed. Raises NotFoundError, AmountMismatchError.
+    that was cancelled meanwhile (or already paid by another payment) is refunded. Its `amount_cents`
+    must be the payment's, and its `currency`, when the provider says, the shop's CURRENCY.
+    `payment.failed` marks a pending payment failed. Raises NotFoundError, AmountMismatchError.
     """
     if not _record_webhook_event(f"payments:{provider_name}", event):
         return False
@@ -438,6 +442,9 @@ def handle_payment_event(provider_name: str, event: dict) -> bool:
     if event["type"] == "payment.succeeded":
         if _data_int(data, "amount_cents") != payment.amount_cents:
             raise AmountMismatchError("The paid amount does not match the payment.")
+        currency = data.get("currency")
+        if currency is not None and str(currency).upper() != current_app.config["CURRENCY"]:
+            raise AmountMismatchError("The payment was made in another currency than the shop's.")
         apply_payment_success(payment, provider_name)
     elif event["type"] == "payment.failed":
         apply_payment_failure(payment)
