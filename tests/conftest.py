@@ -180,15 +180,7 @@ def stripe_api():
 @pytest.fixture
 def stripe_shop(app, stripe_api):
     """The app taking payments with Stripe, whose API is the stand-in (emptied for each test)."""
-    from tests import stripe_standin
-
-    settings = {
-        "PAYMENT_PROVIDER": "stripe",
-        "STRIPE_SECRET_KEY": stripe_standin.SECRET_KEY,
-        "STRIPE_PUBLISHABLE_KEY": stripe_standin.PUBLISHABLE_KEY,
-        "STRIPE_WEBHOOK_SECRET": stripe_standin.WEBHOOK_SECRET,
-        "STRIPE_API_BASE": stripe_api.url,
-    }
+    settings = stripe_api.settings()
     saved = {key: app.config[key] for key in settings}
     app.config.update(settings)
     stripe_api.reset()

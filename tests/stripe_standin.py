@@ -86,6 +86,16 @@ class StripeStandIn:
         self._server.shutdown()
         self._server.server_close()
 
+    def settings(self) -> dict[str, str]:
+        """The environment of a NovaCart process that takes payments with Stripe, reaching this stand-in."""
+        return {
+            "PAYMENT_PROVIDER": "stripe",
+            "STRIPE_SECRET_KEY": self.secret_key,
+            "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "STRIPE_API_BASE": self.url,
+        }
+
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()

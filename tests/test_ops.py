@@ -77,6 +77,26 @@ def test_the_clients_pages_are_served_with_a_strict_csp(client):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_the_clients_pages_open_their_csp_to_stripe_only_when_stripe_takes_payments(client, stripe_shop):
+    # given PAYMENT_PROVIDER=stripe (the stripe_shop fixture)
+    # when
+    page = client.get("/orders/12").headers["Content-Security-Policy"]
+    dashboard = client.get("/dashboard/login").headers["Content-Security-Policy"]
+    docs = client.get("/api/docs").headers["Content-Security-Policy"]
+    # then the client's pages may load Stripe.js, frame Stripe's fields and call Stripe's API, nothing else
+    directives = {part.split()[0]: part.split()[1:] for part in page.split("; ")}
+    assert directives["script-src"] == ["'self'", "https://js.stripe.com", "https://*.js.stripe.com"]
+    assert directives["frame-src"] == ["https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"]
+    assert directives["connect-src"] == ["'self'", "https://api.stripe.com"]
+    assert directives["style-src"] == ["'self'"] and "unsafe-inline" not in page
+    # while the dashboard and the API documents stay closed
+    assert "stripe" not in dashboard and "stripe" not in docs
+
+
+def test_the_clients_csp_names_no_stripe_origin_with_the_sandbox(client):
+    assert "stripe" not in client.get("/orders/12").headers["Content-Security-Policy"]
+
+
 def test_sqlite_checkpoints_its_log_in_small_steps(app):
     from sqlalchemy import text
 

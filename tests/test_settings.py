@@ -50,6 +50,52 @@ def test_production_refuses_the_sandbox_payment_provider_unless_allowed():
     assert create_app(_production(ALLOW_SANDBOX_PAYMENTS=True)).config["PAYMENT_PROVIDER"] == "sandbox"
 
 
+STRIPE_KEYS = {
+    "STRIPE_SECRET_KEY": "sk_live_" + STRONG,
+    "STRIPE_PUBLISHABLE_KEY": "pk_live_" + STRONG,
+    "STRIPE_WEBHOOK_SECRET": "whsec_" + STRONG,
+}
+
+
+def _stripe_production(**settings) -> type[ProductionConfig]:
+    return _production(**{"PAYMENT_PROVIDER": "stripe", "ALLOW_SANDBOX_PAYMENTS": False, **STRIPE_KEYS, **settings})
+
+
+def test_production_with_stripe_refuses_to_start_without_its_keys():
+    from novacart import create_app
+
+    refusal = "PAYMENT_PROVIDER=stripe needs STRIPE_PUBLISHABLE_KEY, STRIPE_WEBHOOK_SECRET"
+    with pytest.raises(SettingsError, match=refusal):
+        create_app(_stripe_production(STRIPE_PUBLISHABLE_KEY=None, STRIPE_WEBHOOK_SECRET=None))
+    assert create_app(_stripe_production()).config["PAYMENT_PROVIDER"] == "stripe"
+
+
+@pytest.mark.parametrize(
+    "settings, refusal",
+    [
+        # a secret key in the publishable key's place would be handed to every browser
+        ({"STRIPE_PUBLISHABLE_KEY": "sk_live_" + STRONG}, "STRIPE_PUBLISHABLE_KEY must start with pk_"),
+        ({"STRIPE_SECRET_KEY": "pk_live_" + STRONG}, "STRIPE_SECRET_KEY must start with sk_ or rk_"),
+        ({"STRIPE_WEBHOOK_SECRET": STRONG}, "STRIPE_WEBHOOK_SECRET must start with whsec_"),
+        ({"STRIPE_API_BASE": "http://stripe.example.test"}, "STRIPE_API_BASE must be an https:// URL"),
+        ({"PAYMENT_PROVIDER": "paypal"}, "PAYMENT_PROVIDER must be one of sandbox, stripe, not 'paypal'"),
+        ({"CURRENCY": "EURO"}, "CURRENCY must be an ISO 4217 code"),
+    ],
+)
+def test_production_refuses_payment_settings_of_the_wrong_kind(settings, refusal):
+    from novacart import create_app
+
+    with pytest.raises(SettingsError, match=refusal):
+        create_app(_stripe_production(**settings))
+
+
+def test_production_lets_stripe_reach_a_stand_in_on_loopback_only_in_clear():
+    from novacart import create_app
+
+    for base in ("https://stripe.example.test", "http://127.0.0.1:12111", "http://localhost:12111"):
+        assert create_app(_stripe_production(STRIPE_API_BASE=base)).config["STRIPE_API_BASE"] == base
+
+
 def test_production_cookie_is_secure_and_responses_carry_hsts():
     from novacart import create_app
 
@@ -95,7 +141,8 @@ def test_development_replaces_a_damaged_secrets_file(tmp_path):
 
 
 def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("NOVACART_", "SECRET", "JWT_", "PAYMENT_"))}
+    prefixes = ("NOVACART_", "SECRET", "JWT_", "PAYMENT_", "STRIPE_", "ALLOW_SANDBOX")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     return subprocess.run(args, cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -123,6 +170,21 @@ def test_each_process_refuses_the_sandbox_in_production_with_one_line(command):
     assert result.returncode == 2, result.stdout + result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == [lines[0]] and lines[0].startswith("novacart: refusing to start: PAYMENT_PROVIDER=sandbox"), lines
+
+
+def test_the_sandbox_refusal_names_stripe_as_the_way_out():
+    result = _run([sys.executable, "wsgi.py"], **PRODUCTION_ENV)
+    assert "set PAYMENT_PROVIDER=stripe with STRIPE_SECRET_KEY" in result.stderr
+
+
+def test_a_production_web_with_stripe_and_no_keys_refuses_in_one_line():
+    result = _run([sys.executable, "wsgi.py"], **PRODUCTION_ENV, PAYMENT_PROVIDER="stripe")
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(
+        "novacart: refusing to start: PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY, "
+        "STRIPE_WEBHOOK_SECRET"
+    ), lines
 
 
 def test_flask_seed_refuses_production(app):

@@ -13,7 +13,7 @@ from novacart.extensions import db
 from novacart.orders.models import Payment, WebhookEvent
 from tests.helpers import assert_problem
 from tests.orders.test_routes import place
-from tests.stripe_standin import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, StripeStandIn
+from tests.stripe_standin import PUBLISHABLE_KEY, SECRET_KEY, StripeStandIn
 
 PAID = "payment_intent.succeeded"
 FAILED = "payment_intent.payment_failed"
@@ -33,9 +33,10 @@ def stripe_order(client, customer, make_product, stripe_shop):
     return make
 
 
-def _send(client, event: dict, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None, body: bytes | None = None):
-    raw = body if body is not None else json.dumps(event).encode()
-    return client.post("/api/webhooks/stripe", data=raw, headers=StripeStandIn.signed(raw, secret, timestamp))
+def _send(client, event: dict):
+    """Stripe's delivery of `event`, signed with the endpoint's secret."""
+    raw = json.dumps(event).encode()
+    return client.post("/api/webhooks/stripe", data=raw, headers=StripeStandIn.signed(raw))
 
 
 def _order(client, headers, order_id: int) -> dict:

@@ -24,10 +24,16 @@ ROLES = ("anonymous", "customer", "staff", "admin")
 def fuzzed(tmp_path_factory):
     from contextlib import ExitStack
 
+    from tests.stripe_standin import StripeStandIn
     from tests.system.conftest import _boot
 
     with ExitStack() as stack:
-        system = _boot(stack, worker=False, beat=False, extra_env={"LOG_LEVEL": "ERROR"}).system
+        # Payments go to Stripe (the local stand-in), so /pay and the Stripe webhook are fuzzed for real:
+        # PaymentIntents are created, and every made-up Stripe-Signature is checked with the real secret.
+        stripe_api = StripeStandIn().start()
+        stack.callback(stripe_api.stop)
+        env = {"LOG_LEVEL": "ERROR", **stripe_api.settings()}
+        system = _boot(stack, worker=False, beat=False, extra_env=env).system
         tokens = {
             "customer": system.register("Fuzzer")["token"],
             "staff": system.employee("staff")["token"],
