@@ -4,13 +4,14 @@
  * order_status notification); without a live socket it re-reads the order every few seconds.
  */
 import { useEffect, useState } from "react";
-import { Link, useParams } from "react-router";
+import { Link, useParams, useSearchParams } from "react-router";
 import { api } from "../api/client.js";
 import { ErrorMessage } from "../components/ErrorMessage.jsx";
 import { Money } from "../components/Money.jsx";
 import { useApiQuery, useMutation } from "../hooks/useApiQuery.js";
 import { useFollowOrders } from "../hooks/useFollowOrders.js";
 import { useNotificationCenter } from "../notifications/NotificationsContext.jsx";
+import { StripePayment, returnedFromStripe } from "../payments/StripePayment.jsx";
 
 const FINAL = new Set(["delivered", "cancelled"]);
 const STATUS_TEXT = {
@@ -33,6 +34,7 @@ export function timelineSteps(order) {
 export function OrderPage({ pollWhileOfflineMs = 5000 }) {
   const { id } = useParams();
   const orderId = Number(id);
+  const [searchParams] = useSearchParams();
   const { data: order, error, isLoading, refetch } = useApiQuery(`/api/orders/${orderId}`);
   const { enabled } = useNotificationCenter();
   const pay = useMutation(() => api(`/api/orders/${orderId}/pay`, { method: "POST" }));
@@ -63,6 +65,9 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
   const steps = timelineSteps(order);
   const payment = pay.data && typeof pay.data === "object" ? pay.data : null;
   const paymentUrl = payment && (payment.checkout_url || payment.redirect_url || payment.payment_url || payment.url);
+  // With Stripe the customer confirms here, with Stripe.js; other providers confirm by themselves.
+  const stripe = payment?.provider === "stripe" && payment.client_secret && payment.publishable_key ? payment : null;
+  const returned = returnedFromStripe(searchParams);
 
   return (
     <article className="order-page" aria-labelledby="order-title">
@@ -77,12 +82,27 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
         </span>
       </p>
 
+      {order.status === "pending" && returned && !payment && (
+        <p className={`alert alert--${returned.kind}`} role={returned.kind === "error" ? "alert" : "status"}>
+          {returned.text}
+        </p>
+      )}
+
       {order.status === "pending" && (
         <div className="order-actions">
-          <button type="button" className="button" onClick={async () => (await pay.mutate()) && refetch()} disabled={pay.isPending}>
-            {pay.isPending ? "Starting payment…" : "Pay now"}
-          </button>
-          {payment && (
+          {!stripe && (
+            <button type="button" className="button" onClick={async () => (await pay.mutate()) && refetch()} disabled={pay.isPending}>
+              {pay.isPending ? "Starting payment…" : "Pay now"}
+            </button>
+          )}
+          {stripe && (
+            <StripePayment
+              publishableKey={stripe.publishable_key}
+              clientSecret={stripe.client_secret}
+              returnUrl={`${window.location.origin}/orders/${orderId}`}
+            />
+          )}
+          {payment && !stripe && (
             <p className="alert alert--info" role="status">
               Payment started{payment.payment_id ? ` (reference ${payment.payment_id})` : ""}. This page updates as soon as it is confirmed.
               {paymentUrl && (
