@@ -196,6 +196,20 @@ class System:
             headers["Authorization"] = f"Bearer {token}"
         return requests.request(method, (base or self.url) + path, headers=headers, timeout=15, **kwargs)
 
+    def add_product(self, token: str, *, price_cents: int = 499, stock: int = 10, name: str = "Test product") -> int:
+        """Create a product (a fresh SKU, no low-stock alerts) as the token's staff user; returns its id."""
+        body = {
+            "sku": f"P-{uuid.uuid4().hex[:10]}",
+            "name": name,
+            "category": "paper",
+            "price_cents": price_cents,
+            "stock": stock,
+            "low_stock_threshold": 0,
+        }
+        response = self.api("POST", "/api/products", token, json=body)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
     def place_order(self, token: str, lines: dict[int, int], address: str = "12 Stationery Road, Springfield") -> int:
         """Place an order of `lines` ({product id: quantity}) as the token's user; returns its id."""
         body = {"items": [{"product_id": p, "quantity": q} for p, q in lines.items()], "shipping_address": address}

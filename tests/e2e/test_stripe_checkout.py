@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from urllib.parse import urlsplit
@@ -74,15 +73,7 @@ def card_shop(stripe_api: StripeStandIn) -> Iterator[System]:
 
 def _customer_with_an_order(system: System) -> tuple[dict, int]:
     staff, customer = system.employee("staff"), system.register("Card payer")
-    product = {
-        "sku": f"CARD-{uuid.uuid4().hex[:8]}",
-        "name": "Leather notebook",
-        "category": "paper",
-        "price_cents": 2490,
-        "stock": 5,
-        "low_stock_threshold": 0,
-    }
-    product_id = system.api("POST", "/api/products", staff["token"], json=product).json()["id"]
+    product_id = system.add_product(staff["token"], price_cents=2490, name="Leather notebook")
     return customer, system.place_order(customer["token"], {product_id: 1})
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 
@@ -39,16 +38,7 @@ def shopper(stripe_system: System, stripe_api: StripeStandIn) -> Iterator[tuple[
 
 
 def _order(system: System, customer: dict, price_cents: int = 1990) -> int:
-    staff = system.employee("staff")
-    product = {
-        "sku": f"STRIPE-{uuid.uuid4().hex[:8]}",
-        "name": "Fountain pen",
-        "category": "pens",
-        "price_cents": price_cents,
-        "stock": 10,
-        "low_stock_threshold": 0,
-    }
-    product_id = system.api("POST", "/api/products", staff["token"], json=product).json()["id"]
+    product_id = system.add_product(system.employee("staff")["token"], price_cents=price_cents, name="Fountain pen")
     return system.place_order(customer["token"], {product_id: 1})
 
 
