@@ -17,7 +17,7 @@ import stripe
 from flask import current_app
 
 from novacart.db import on_commit
-from novacart.errors import ServiceUnavailableError
+from novacart.errors import BadRequestError, ServiceUnavailableError
 from novacart.orders.signing import InvalidSignatureError
 
 logger = logging.getLogger(__name__)
@@ -190,8 +190,10 @@ class StripePaymentProvider:
             event = stripe.Webhook.construct_event(
                 body, header, secret, tolerance=current_app.config["WEBHOOK_TOLERANCE_SECONDS"]
             )
-        except (stripe.SignatureVerificationError, ValueError) as error:
+        except (stripe.SignatureVerificationError, UnicodeDecodeError) as error:
             raise InvalidSignatureError(f"The {STRIPE_SIGNATURE_HEADER} signature does not verify.") from error
+        except (ValueError, AttributeError, TypeError) as error:  # signed, yet not a JSON object
+            raise BadRequestError("The event is not a JSON object.") from error
         return _payment_event(event.to_dict())
 
     @staticmethod
@@ -205,17 +207,18 @@ class StripePaymentProvider:
 
 
 def _payment_event(event: dict) -> dict | None:
-    kind = _STRIPE_EVENT_TYPES.get(event.get("type"))
-    intent = (event.get("data") or {}).get("object")
+    kind = _STRIPE_EVENT_TYPES.get(event["type"]) if isinstance(event.get("type"), str) else None
+    data = event.get("data")
+    intent = data.get("object") if isinstance(data, dict) else None
     if kind is None or not isinstance(intent, dict) or intent.get("object") != "payment_intent":
         return None
-    if "order_id" not in (intent.get("metadata") or {}):
+    if not isinstance(intent.get("metadata"), dict) or "order_id" not in intent["metadata"]:
         logger.info("stripe event %s is about a PaymentIntent NovaCart did not create", event.get("id"))
         return None
     data = {"payment_ref": intent.get("id"), "currency": intent.get("currency")}
     if kind == "payment.succeeded":
         data["amount_cents"] = intent.get("amount_received")
-    return {"id": str(event.get("id")), "type": kind, "data": data}
+    return {"id": event.get("id"), "type": kind, "data": data}
 
 
 class SandboxCarrier:

@@ -434,6 +434,8 @@ def handle_payment_event(provider_name: str, event: dict) -> bool:
         return False
     data = event["data"]
     reference = data.get("payment_ref")
+    if not isinstance(reference, str):
+        raise ValidationError("data.payment_ref must be a string.", {"data.payment_ref": ["Must be a string."]})
     payment = db.session.scalar(
         select(Payment).where(Payment.provider == provider_name, Payment.provider_ref == reference)
     )

@@ -248,3 +248,29 @@ def test_a_refund_asked_twice_refunds_once(app, stripe_order, stripe_shop):
     # then Stripe refunded once: the same key is replayed, and "already refunded" counts as done
     assert len(stripe_shop.refunds) == 1
     assert [c.status for c in stripe_shop.calls_to("POST", "/v1/refunds")] == [200, 200, 400]
+
+
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        (b"[1]", 400),
+        (b"null", 400),
+        (b"{not json", 400),
+        (b'{"id": "evt_1", "type": ["payment_intent.succeeded"], "data": 3}', 200),  # not a type NovaCart knows
+        (
+            b'{"id": 5, "type": "payment_intent.succeeded", "data": {"object": '
+            b'{"id": "pi_1", "object": "payment_intent", "metadata": {"order_id": "1"}}}}',
+            422,
+        ),
+        (
+            b'{"id": "evt_2", "type": "payment_intent.succeeded", "data": {"object": '
+            b'{"id": 7, "object": "payment_intent", "metadata": {"order_id": "1"}, "amount_received": 1}}}',
+            422,
+        ),
+    ],
+    ids=["list", "null", "not json", "type a list", "id a number", "intent id a number"],
+)
+def test_a_signed_but_malformed_event_gets_a_problem_never_a_500(client, stripe_shop, body, status):
+    response = client.post("/api/webhooks/stripe", data=body, headers=StripeStandIn.signed(body))
+    assert response.status_code == status, response.get_json()
+    assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
