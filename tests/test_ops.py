@@ -80,7 +80,10 @@ def test_the_clients_pages_are_served_with_a_strict_csp(client):
 def test_the_clients_pages_open_their_csp_to_stripe_only_when_stripe_takes_payments(client, stripe_shop):
     # given PAYMENT_PROVIDER=stripe (the stripe_shop fixture)
     # when
+    from flask import g
+
     page = client.get("/orders/12").headers["Content-Security-Policy"]
+    g.pop("_login_user", None)  # test-client requests share the suite's `g`: no user an earlier test left there
     dashboard = client.get("/dashboard/login").headers["Content-Security-Policy"]
     docs = client.get("/api/docs").headers["Content-Security-Policy"]
     # then the client's pages may load Stripe.js, frame Stripe's fields and call Stripe's API, nothing else

@@ -274,3 +274,10 @@ def test_a_signed_but_malformed_event_gets_a_problem_never_a_500(client, stripe_
     response = client.post("/api/webhooks/stripe", data=body, headers=StripeStandIn.signed(body))
     assert response.status_code == status, response.get_json()
     assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+
+
+def test_a_payment_reference_that_is_not_a_string_is_a_422_on_novacart_s_webhook_too(client):
+    from tests.orders.test_routes import signed_post
+
+    event = {"id": "evt_n", "type": "payment.succeeded", "data": {"payment_ref": 12, "amount_cents": 1}}
+    assert_problem(signed_post(client, "payments", event), 422, "validation_error")
