@@ -131,4 +131,3 @@ def test_two_products_created_at_once_with_one_sku_give_one_product_and_a_409(ap
     assert early.status_code == 201
     assert_problem(late, 409, "duplicate_sku")
     assert count(Product, Product.sku == "RACE-1") == 1
-
