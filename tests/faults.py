@@ -27,8 +27,38 @@ def table_unavailable(table: str) -> Iterator[None]:
     try:
         yield
     finally:
-        db.session.rollback()
+        # No rollback here: whatever failed must have rolled its session back by itself (tests check that).
         _ddl(f"ALTER TABLE {table}_unavailable RENAME TO {table}")
+
+
+@contextmanager
+def inserts_fail(table: str) -> Iterator[None]:
+    """Make every INSERT into `table` fail inside the database (a trigger), with an error that is not
+    an OperationalError: the kind of failure nobody planned for."""
+    from novacart.extensions import db
+
+    db.session.commit()
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        _ddl(
+            "CREATE FUNCTION novacart_injected_fault() RETURNS trigger LANGUAGE plpgsql"
+            " AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$"
+        )
+        _ddl(
+            f"CREATE TRIGGER injected_fault BEFORE INSERT ON {table}"
+            " FOR EACH ROW EXECUTE FUNCTION novacart_injected_fault()"
+        )
+    else:
+        _ddl(f"CREATE TRIGGER injected_fault BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END")
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        if dialect == "postgresql":
+            _ddl(f"DROP TRIGGER injected_fault ON {table}")
+            _ddl("DROP FUNCTION novacart_injected_fault()")
+        else:
+            _ddl("DROP TRIGGER injected_fault")
 
 
 def _ddl(statement: str) -> None:
@@ -102,3 +132,13 @@ def in_thread(app: Any, target: Callable[[], Any]) -> tuple[threading.Thread, di
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread, outcome
+
+
+@contextmanager
+def errors_as_responses(app: Any) -> Iterator[None]:
+    """Unhandled errors become 500 responses, as in production (TESTING re-raises them into the test)."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        yield
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = None
