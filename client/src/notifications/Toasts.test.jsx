@@ -1,7 +1,8 @@
 import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import { useState } from "react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { makeNotification } from "../test/fixtures.jsx";
+import { installFetch } from "../test/fetchMock.js";
+import { makeNotification, renderApp, signIn } from "../test/fixtures.jsx";
 import { ToastRegion } from "./Toasts.jsx";
 
 function toast(overrides) {
@@ -10,9 +11,8 @@ function toast(overrides) {
 }
 
 /** The region with its own state, the way the provider drives it. */
-function Harness({ initial = [], onOpen, maxToasts = 3, expose }) {
+function Harness({ initial = [], onOpen }) {
   const [toasts, setToasts] = useState(initial);
-  expose.push = (t) => setToasts((list) => [...list, t].slice(-maxToasts));
   return <ToastRegion toasts={toasts} onDismiss={(id) => setToasts((list) => list.filter((t) => t.id !== id))} onOpen={onOpen} />;
 }
 
@@ -21,7 +21,7 @@ describe("ToastRegion", () => {
   afterEach(() => vi.useRealTimers());
 
   it("is a polite live region that exists before any toast, so additions are announced", () => {
-    render(<Harness expose={{}} />);
+    render(<Harness />);
     const region = screen.getByTestId("toasts");
 
     expect(region).toHaveAttribute("aria-live", "polite");
@@ -30,28 +30,15 @@ describe("ToastRegion", () => {
   });
 
   it("shows each toast's title and message", () => {
-    render(<Harness expose={{}} initial={[toast({ id: 1, title: "Order #5 shipped", message: "Tracking 1Z999" })]} />);
+    render(<Harness initial={[toast({ id: 1, title: "Order #5 shipped", message: "Tracking 1Z999" })]} />);
 
     const item = screen.getByTestId("toast");
     expect(item).toHaveTextContent("Order #5 shipped");
     expect(item).toHaveTextContent("Tracking 1Z999");
   });
 
-  it("keeps at most three, dropping the oldest", () => {
-    const expose = {};
-    render(<Harness expose={expose} />);
-
-    act(() => {
-      for (let i = 1; i <= 5; i += 1) expose.push(toast({ id: i, title: `Toast ${i}` }));
-    });
-
-    const shown = screen.getAllByTestId("toast");
-    expect(shown).toHaveLength(3);
-    expect(shown.map((t) => t.querySelector(".toast__title").textContent)).toEqual(["Toast 3", "Toast 4", "Toast 5"]);
-  });
-
   it("dismisses itself after six seconds", () => {
-    render(<Harness expose={{}} initial={[toast({ id: 1 })]} />);
+    render(<Harness initial={[toast({ id: 1 })]} />);
 
     act(() => vi.advanceTimersByTime(5999));
     expect(screen.getByTestId("toast")).toBeInTheDocument();
@@ -61,7 +48,7 @@ describe("ToastRegion", () => {
   });
 
   it("pauses while hovered and resumes with the time that was left", () => {
-    render(<Harness expose={{}} initial={[toast({ id: 1 })]} />);
+    render(<Harness initial={[toast({ id: 1 })]} />);
     act(() => vi.advanceTimersByTime(4000));
 
     fireEvent.mouseEnter(screen.getByTestId("toasts"));
@@ -76,7 +63,7 @@ describe("ToastRegion", () => {
   });
 
   it("pauses while keyboard focus is inside", () => {
-    render(<Harness expose={{}} initial={[toast({ id: 1, title: "Hello" })]} />);
+    render(<Harness initial={[toast({ id: 1, title: "Hello" })]} />);
     const close = screen.getByRole("button", { name: "Dismiss: Hello" });
 
     act(() => close.focus());
@@ -89,7 +76,7 @@ describe("ToastRegion", () => {
   });
 
   it("closes with its close button", () => {
-    render(<Harness expose={{}} initial={[toast({ id: 1, title: "A" }), toast({ id: 2, title: "B" })]} />);
+    render(<Harness initial={[toast({ id: 1, title: "A" }), toast({ id: 2, title: "B" })]} />);
 
     fireEvent.click(screen.getByRole("button", { name: "Dismiss: A" }));
 
@@ -100,10 +87,32 @@ describe("ToastRegion", () => {
   it("offers View for a notification about an order", () => {
     const onOpen = vi.fn();
     const t = toast({ id: 1, data: { order_id: 5 } });
-    render(<Harness expose={{}} initial={[t]} onOpen={onOpen} />);
+    render(<Harness initial={[t]} onOpen={onOpen} />);
 
     fireEvent.click(within(screen.getByTestId("toast")).getByRole("button", { name: "View" }));
 
     expect(onOpen).toHaveBeenCalledWith(t.notification);
+  });
+});
+
+describe("Toasts in the app", () => {
+  beforeEach(() => {
+    signIn();
+    installFetch().on("GET", "/api/notifications", { body: { items: [], next_cursor: null, unread_count: 0 } });
+  });
+
+  it("keeps at most three, dropping the oldest, however many arrive", async () => {
+    const { socketFactory } = renderApp("/orders");
+    await act(async () => {
+      await socketFactory.last().serverConnect();
+    });
+
+    act(() => {
+      for (let i = 1; i <= 5; i += 1) socketFactory.last().fire("notification", makeNotification({ id: 900 + i, title: `Toast ${i}` }));
+    });
+
+    const shown = await screen.findAllByTestId("toast");
+    expect(shown.map((t) => t.querySelector(".toast__title").textContent)).toEqual(["Toast 3", "Toast 4", "Toast 5"]);
+    expect(screen.getByRole("button", { name: "Notifications, 5 unread" })).toBeInTheDocument();
   });
 });
