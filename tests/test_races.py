@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from novacart.orders import signing
@@ -131,3 +132,53 @@ def test_two_products_created_at_once_with_one_sku_give_one_product_and_a_409(ap
     assert early.status_code == 201
     assert_problem(late, 409, "duplicate_sku")
     assert count(Product, Product.sku == "RACE-1") == 1
+
+
+def test_two_beats_claiming_one_due_promotion_claim_it_once(app, client, staff):
+    import datetime as dt
+
+    import time_machine
+
+    from novacart.notifications import services
+
+    send_at = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)).isoformat()
+    body = {"title": "Claimed once", "message": "m", "send_at": send_at}
+    promotion_id = client.post("/api/promotions", json=body, headers=staff[1]).get_json()["id"]
+
+    # when: both beats saw it due; the second claims it first
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=6)):
+        late, early = race(
+            app, r"^UPDATE promotions SET status", services.claim_due_promotions, services.claim_due_promotions
+        )
+
+    # then
+    assert (early, late) == ([promotion_id], [])
+
+
+@pytest.mark.postgres
+def test_an_order_for_a_product_deactivated_meanwhile_is_refused_and_reserves_nothing(
+    app, client, customer, staff, make_product
+):
+    from novacart.extensions import db
+    from novacart.inventory.models import Product
+    from novacart.orders.models import Order
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer at a time: the deactivation waits for the order, no race")
+    product_id = make_product(stock=5)
+    body = {"items": [{"product_id": product_id, "quantity": 2}], "shipping_address": ADDRESS}
+
+    # when: the order found the product on sale; staff take it off sale before its stock is reserved
+    ordered, deactivated = race(
+        app,
+        r"^UPDATE products SET stock",
+        lambda: app.test_client().post("/api/orders", json=body, headers=customer[1]),
+        lambda: client.delete(f"/api/products/{product_id}", headers=staff[1]),
+    )
+
+    # then
+    assert deactivated.status_code == 204
+    assert_problem(ordered, 409, "product_unavailable")
+    db.session.expire_all()
+    assert db.session.get(Product, product_id).stock == 5
+    assert count(Order) == 0

@@ -71,3 +71,12 @@ def test_the_revocation_watcher_survives_errors_and_still_drops_revoked_sockets(
         # then it still drops the socket of a token revoked after that
         assert client.post("/api/auth/logout", headers=customer[1]).status_code == 204
         wait_until(lambda: not sock.is_connected(), what="the revoked socket to be dropped")
+
+
+def test_a_validly_signed_token_that_names_no_user_id_is_refused(app):
+    from flask_jwt_extended import create_access_token
+
+    from novacart.extensions import socketio
+
+    sock = socketio.test_client(app, auth={"token": create_access_token(identity="not-a-number")})
+    assert not sock.is_connected()
