@@ -35,4 +35,3 @@ def test_an_unexpected_error_is_a_logged_500_problem_without_its_details(app, cl
     # and nothing half-written stays behind; the next request is served normally
     assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
     assert client.post("/api/notifications", json=body, headers=staff[1]).status_code == 201
-

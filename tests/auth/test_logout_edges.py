@@ -42,3 +42,33 @@ def test_logout_with_an_access_token_as_the_refresh_token_revokes_nothing_more(c
     )
     assert response.status_code == 204
     assert client.get("/api/auth/me", headers=bearer(other["access_token"])).status_code == 200
+
+
+def test_signing_out_again_with_a_refresh_token_already_revoked_is_fine(client):
+    alice = register(client, "alice")
+    client.post(
+        "/api/auth/logout", json={"refresh_token": alice["refresh_token"]}, headers=bearer(alice["access_token"])
+    )
+    again = client.post("/api/auth/login", json={"email": "alice@example.test", "password": "password123"}).get_json()
+    response = client.post(
+        "/api/auth/logout", json={"refresh_token": alice["refresh_token"]}, headers=bearer(again["access_token"])
+    )
+    assert response.status_code == 204
+    assert_problem(client.post("/api/auth/refresh", headers=bearer(alice["refresh_token"])), 401)
+
+
+def test_a_token_of_a_user_removed_from_the_database_is_refused(app, client):
+    from novacart.auth.models import User
+    from novacart.extensions import db, socketio
+
+    alice = register(client, "alice")
+    db.session.delete(db.session.get(User, alice["user"]["id"]))
+    db.session.commit()
+    assert_problem(client.get("/api/auth/me", headers=bearer(alice["access_token"])), 401)
+    assert not socketio.test_client(app, auth={"token": alice["access_token"]}).is_connected()
+
+
+def test_setting_a_user_to_the_role_they_have_changes_nothing(client, admin, make_user):
+    staff_id, _ = make_user("staff")
+    response = client.patch(f"/api/users/{staff_id}", json={"role": "staff"}, headers=admin[1])
+    assert response.status_code == 200 and response.get_json()["role"] == "staff"
