@@ -4,19 +4,10 @@ revocation watcher meeting errors. Faults are injected in the database (tests/fa
 from __future__ import annotations
 
 import logging
-import time
 
+from tests.e2e.harness import wait_until
 from tests.faults import table_unavailable
 from tests.notifications.conftest import events
-
-
-def wait_until(predicate, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not (result := predicate()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
-    return result
 
 
 def test_a_failing_socket_handler_rolls_back_and_answers_internal_error(
