@@ -5,8 +5,12 @@ Each key is the name of its environment variable. `NOVACART_CONFIG` picks the cl
 variable fails closed, and `create_app` refuses to start while a `REQUIRED` key is empty.
 """
 
+import json
 import os
+import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from typing import NoReturn
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -24,6 +28,15 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value else default
+
+
+class SettingsError(Exception):
+    """A setting that makes the process unsafe or unable to run: it refuses to start, saying which."""
+
+
 def _database_url(name: str = "DATABASE_URL", default: str = f"sqlite:///{INSTANCE_DIR / 'novacart.db'}") -> str:
     url = os.environ.get(name) or default
     # Heroku-style postgres:// URLs are rejected by SQLAlchemy; psycopg 3 is the driver we ship.
@@ -34,12 +47,20 @@ def _database_url(name: str = "DATABASE_URL", default: str = f"sqlite:///{INSTAN
     return url
 
 
+SECRET_SETTINGS = ("SECRET_KEY", "JWT_SECRET_KEY", "PAYMENT_WEBHOOK_SECRET", "SHIPPING_WEBHOOK_SECRET")
+MIN_SECRET_LENGTH = 32
+
+
 class Config:
+    CONFIG_NAME = "base"
     SECRET_KEY = os.environ.get("SECRET_KEY")
     JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY")
     PAYMENT_WEBHOOK_SECRET = os.environ.get("PAYMENT_WEBHOOK_SECRET")
     SHIPPING_WEBHOOK_SECRET = os.environ.get("SHIPPING_WEBHOOK_SECRET")
-    REQUIRED = ("SECRET_KEY", "JWT_SECRET_KEY", "PAYMENT_WEBHOOK_SECRET", "SHIPPING_WEBHOOK_SECRET")
+    REQUIRED = SECRET_SETTINGS
+    # Where the web process listens: every interface in production (behind a proxy or a firewall),
+    # only this machine in development, where the secrets are throwaway ones.
+    HOST = _str("HOST", "0.0.0.0")
 
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -68,7 +89,10 @@ class Config:
     # dashboard's requests only; the JSON API authenticates with bearer tokens, which no other site can send.
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)  # true when served over HTTPS
+    # Production is served over HTTPS: the cookie is never sent in clear, and responses carry HSTS.
+    # SESSION_COOKIE_SECURE=false turns both off (a plain-HTTP deployment behind a trusted network).
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    HSTS_MAX_AGE_SECONDS = _int("HSTS_MAX_AGE_SECONDS", 31536000)
     WTF_CSRF_CHECK_DEFAULT = False
     WTF_CSRF_TIME_LIMIT = None  # valid as long as the session: the dashboard stays open all day
 
@@ -78,6 +102,9 @@ class Config:
     JWT_ERROR_MESSAGE_KEY = "detail"
     # werkzeug's scrypt: slow and salted. Tests lower the cost, never production.
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+    # Hashes run on OS threads, never on the web's event loop; at most this many at once per process
+    # (each scrypt hash takes ~32 MiB and a core for ~0.1 s).
+    PASSWORD_HASH_CONCURRENCY = _int("PASSWORD_HASH_CONCURRENCY", 2)
 
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10/minute")
@@ -87,6 +114,8 @@ class Config:
 
     WEBHOOK_TOLERANCE_SECONDS = _int("WEBHOOK_TOLERANCE_SECONDS", 300)
     PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "sandbox")
+    # The sandbox confirms every payment by itself: production refuses it unless this says otherwise.
+    ALLOW_SANDBOX_PAYMENTS = _bool("ALLOW_SANDBOX_PAYMENTS", False)
     SHIPPING_CARRIER = os.environ.get("SHIPPING_CARRIER", "sandbox")
     # Where the sandbox providers post their signed webhooks. Empty: through the app in-process
     # (the same route, signature check and de-duplication, without needing the web's address).
@@ -107,6 +136,22 @@ class Config:
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
     }
 
+    # Orders: an unpaid order gives its stock back after PENDING_ORDER_TTL_SECONDS (checked every
+    # PENDING_ORDER_SWEEP_SECONDS); a customer holds at most MAX_PENDING_ORDERS unpaid orders.
+    PENDING_ORDER_TTL_SECONDS = _int("PENDING_ORDER_TTL_SECONDS", 1800)
+    PENDING_ORDER_SWEEP_SECONDS = float(os.environ.get("PENDING_ORDER_SWEEP_SECONDS", "60"))
+    MAX_PENDING_ORDERS = _int("MAX_PENDING_ORDERS", 3)
+    ORDER_RATE_LIMIT = os.environ.get("ORDER_RATE_LIMIT", "20/hour")  # orders placed per customer
+
+    # Sockets: how many one user may hold (the oldest is closed), how often one user may connect, and
+    # how often each web process checks its sockets' accounts (expiry, deactivation, demotion, sign-out).
+    MAX_SOCKETS_PER_USER = _int("MAX_SOCKETS_PER_USER", 20)
+    SOCKET_CONNECT_RATE_LIMIT = os.environ.get("SOCKET_CONNECT_RATE_LIMIT", "60/minute")
+    ACCESS_CHECK_SECONDS = float(os.environ.get("ACCESS_CHECK_SECONDS", "1"))
+
+    # /metrics: open on the network unless this is set; then it wants `Authorization: Bearer <token>`.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+
     # Notifications
     NOTIFICATION_RATE_LIMIT = os.environ.get("NOTIFICATION_RATE_LIMIT", "120/minute")
     PROMOTION_POLL_SECONDS = float(os.environ.get("PROMOTION_POLL_SECONDS", "5"))
@@ -125,6 +170,8 @@ class Config:
     OUTBOX_SWEEP_SECONDS = float(os.environ.get("OUTBOX_SWEEP_SECONDS", "30"))
     # An event not dispatched this long after its commit lost its hand-off (Redis down, a killed process).
     OUTBOX_RETRY_AFTER_SECONDS = float(os.environ.get("OUTBOX_RETRY_AFTER_SECONDS", "30"))
+    # Dispatched events are kept this long (for audits and replays), then beat deletes them.
+    OUTBOX_RETENTION_DAYS = float(os.environ.get("OUTBOX_RETENTION_DAYS", "7"))
     CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
 
     @classmethod
@@ -160,27 +207,70 @@ class Config:
                     "task": "notifications.resend_unacknowledged",
                     "schedule": cls.DELIVERY_SWEEP_SECONDS,
                 },
+                "orders-expire-unpaid": {
+                    "task": "orders.expire_unpaid_orders",
+                    "schedule": cls.PENDING_ORDER_SWEEP_SECONDS,
+                },
+                "events-prune-outbox": {"task": "events.prune_outbox", "schedule": 3600.0},
             },
         }
 
+    @classmethod
+    def prepare(cls, config: dict, instance_path: str) -> None:
+        """Fill in what this environment may derive at start-up (development's secrets)."""
 
-DEV_SECRETS = {
-    "SECRET_KEY": "dev-secret-key-not-for-production",
-    "JWT_SECRET_KEY": "dev-jwt-secret-key-not-for-production",
-    "PAYMENT_WEBHOOK_SECRET": "dev-payment-webhook-secret",
-    "SHIPPING_WEBHOOK_SECRET": "dev-shipping-webhook-secret",
-}
+    @classmethod
+    def problems(cls, config: Mapping) -> list[str]:
+        """What keeps this configuration from starting, one clear sentence each."""
+        return [f"{key} is not set (set it as an environment variable)" for key in cls.REQUIRED if not config.get(key)]
+
+
+def _read_secrets(path: Path) -> dict[str, str] | None:
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    valid = isinstance(stored, dict) and all(isinstance(stored.get(k), str) and stored[k] for k in SECRET_SETTINGS)
+    return stored if valid else None
+
+
+def _development_secrets(instance_path: str) -> dict[str, str]:
+    """Random secrets for this checkout, made on first run under instance/ (never fixed strings in git)."""
+    path = Path(instance_path) / "dev-secrets.json"
+    if (stored := _read_secrets(path)) is not None:
+        return stored
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written under a temporary name, then linked into place only if no other process (web, worker and
+    # beat start at once) got there first, so that every process ends up with the same secrets.
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps({key: secrets.token_urlsafe(48) for key in SECRET_SETTINGS}))
+    temporary.chmod(0o600)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        if _read_secrets(path) is None:  # a damaged file: ours replaces it
+            os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return _read_secrets(path) or {}
 
 
 class DevelopmentConfig(Config):
-    SECRET_KEY = Config.SECRET_KEY or DEV_SECRETS["SECRET_KEY"]
-    JWT_SECRET_KEY = Config.JWT_SECRET_KEY or DEV_SECRETS["JWT_SECRET_KEY"]
-    PAYMENT_WEBHOOK_SECRET = Config.PAYMENT_WEBHOOK_SECRET or DEV_SECRETS["PAYMENT_WEBHOOK_SECRET"]
-    SHIPPING_WEBHOOK_SECRET = Config.SHIPPING_WEBHOOK_SECRET or DEV_SECRETS["SHIPPING_WEBHOOK_SECRET"]
+    CONFIG_NAME = "development"
+    HOST = _str("HOST", "127.0.0.1")
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)  # http://localhost
     SANDBOX_DELIVERY_DELAY_SECONDS = float(os.environ.get("SANDBOX_DELIVERY_DELAY_SECONDS", "60"))
+
+    @classmethod
+    def prepare(cls, config: dict, instance_path: str) -> None:
+        if any(not config.get(key) for key in SECRET_SETTINGS):
+            generated = _development_secrets(instance_path)
+            for key in SECRET_SETTINGS:
+                config[key] = config.get(key) or generated[key]
 
 
 class TestingConfig(Config):
+    CONFIG_NAME = "testing"
     TESTING = True
     SECRET_KEY = "test-secret-key"
     JWT_SECRET_KEY = "test-jwt-secret-key-with-enough-length"
@@ -193,19 +283,28 @@ class TestingConfig(Config):
     CELERY_TASK_ALWAYS_EAGER = True
     SANDBOX_PAYMENT_DELAY_SECONDS = 0.0
     WTF_CSRF_ENABLED = True
+    SESSION_COOKIE_SECURE = False  # the test client speaks plain HTTP
 
 
 class ProductionConfig(Config):
+    CONFIG_NAME = "production"
     DEBUG = False
 
     @classmethod
-    def insecure_settings(cls, config) -> list[str]:
-        """Names of secrets left at a development default: production refuses to start with them."""
-        return [
-            key
-            for key, dev_value in DEV_SECRETS.items()
-            if config.get(key) in (dev_value, None) or len(config[key]) < 16
-        ]
+    def problems(cls, config: Mapping) -> list[str]:
+        found = super().problems(config)
+        short = [key for key in SECRET_SETTINGS if config.get(key) and len(config[key]) < MIN_SECRET_LENGTH]
+        if short:
+            found.append(
+                f"{', '.join(short)} must be at least {MIN_SECRET_LENGTH} characters "
+                "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if config.get("PAYMENT_PROVIDER") == "sandbox" and not config.get("ALLOW_SANDBOX_PAYMENTS"):
+            found.append(
+                "PAYMENT_PROVIDER=sandbox approves every payment by itself: configure a real provider, "
+                "or set ALLOW_SANDBOX_PAYMENTS=true for a demo shop"
+            )
+        return found
 
 
 CONFIGS: dict[str, type[Config]] = {
@@ -213,3 +312,35 @@ CONFIGS: dict[str, type[Config]] = {
     "testing": TestingConfig,
     "production": ProductionConfig,
 }
+
+
+def config_class(name: str | None = None) -> type[Config]:
+    """The settings class that NOVACART_CONFIG names (production when unset). Raises SettingsError."""
+    name = name or os.environ.get("NOVACART_CONFIG") or "production"
+    if name not in CONFIGS:
+        raise SettingsError(f"NOVACART_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}")
+    return CONFIGS[name]
+
+
+def check_or_exit(cls: type[Config] | None = None) -> type[Config]:
+    """The configured settings class, or one line on stderr and exit status 2 when it cannot start.
+
+    The entry points call this before anything else, so that a refusal reads as one sentence, not a
+    traceback from inside gunicorn or Celery.
+    """
+    try:
+        cls = cls or config_class()
+        settings = {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
+        cls.prepare(settings, str(INSTANCE_DIR))
+        if problems := cls.problems(settings):
+            raise SettingsError("; ".join(problems))
+    except SettingsError as error:
+        exit_refusing(error)
+    return cls
+
+
+def exit_refusing(error: SettingsError) -> NoReturn:
+    import sys
+
+    print(f"novacart: refusing to start: {error}", file=sys.stderr)
+    raise SystemExit(2)

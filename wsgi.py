@@ -6,7 +6,13 @@
 import os
 import sys
 
+from config import SettingsError, check_or_exit, exit_refusing
+
 ASYNC_MODE = os.environ.get("ASYNC_MODE", "gevent")  # the faster one: docs/performance.md
+
+if __name__ == "__main__":
+    # Refuse unsafe settings in one line before gunicorn or eventlet start (and print their own noise).
+    check_or_exit()
 
 if __name__ == "__main__" and ASYNC_MODE == "gevent":
     # gunicorn's gevent worker patches the standard library, then imports wsgi:app itself.
@@ -25,7 +31,10 @@ elif __name__ == "__main__":
 from novacart import create_app  # noqa: E402
 
 # Serving: run as a script, or imported by gunicorn's worker. The CLI gets plain threads.
-app = create_app(serving=__name__ == "__main__" or "gunicorn" in sys.modules)
+try:
+    app = create_app(serving=__name__ == "__main__" or "gunicorn" in sys.modules)
+except SettingsError as error:
+    exit_refusing(error)
 
 if "gunicorn" in sys.modules and ASYNC_MODE == "gevent":
     import gevent

@@ -59,7 +59,7 @@ def main() -> None:
     from novacart import create_app
     from novacart.auth.models import Role, User
     from novacart.extensions import db
-    from novacart.notifications import services
+    from novacart.notifications import inbox, promotions
     from novacart.notifications.models import Delivery, Notification
 
     app = create_app(worker=True)
@@ -121,10 +121,10 @@ def main() -> None:
 
         rng = random.Random(42)
         sample = rng.sample(user_ids, min(args.samples, len(user_ids)))
-        page = timed(lambda uid: services.find_by_user(uid, limit=20), sample)
-        unread_page = timed(lambda uid: services.find_by_user(uid, unread_only=True, limit=20), sample)
-        count = timed(services.unread_count, sample)
-        mark_all = timed(services.mark_all_read, sample)  # each sampled user has per-user unread
+        page = timed(lambda uid: inbox.find_by_user(uid, limit=20), sample)
+        unread_page = timed(lambda uid: inbox.find_by_user(uid, unread_only=True, limit=20), sample)
+        count = timed(inbox.unread_count, sample)
+        mark_all = timed(inbox.mark_all_read, sample)  # each sampled user has per-user unread
         db.session.remove()
         results["queries_ms"] = {
             name: {"p50": round(statistics.median(v), 3), "p99": round(percentile(v, 99), 3)}
@@ -139,9 +139,9 @@ def main() -> None:
         # Fan-out: one promotion to every customer, stored in batches and published to Redis as the worker does.
         db.session.execute(Delivery.__table__.delete())
         db.session.commit()
-        promotion = services.create_promotion(None, "Bench promotion", "Everything 10% off", [], None)
+        promotion = promotions.create_promotion(None, "Bench promotion", "Everything 10% off", [], None)
         start = time.perf_counter()
-        recipients = services.send_promotion(promotion.id)
+        recipients = promotions.send_promotion(promotion.id)
         elapsed = time.perf_counter() - start
         results["fanout"] = {
             "recipients": recipients,

@@ -93,10 +93,22 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table by copying it and dropping the original: with foreign keys on,
+            # dropping a parent would cascade-delete its children's rows. Off for the migration (it only
+            # takes effect outside a transaction), checked after, and on again for the app.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            if broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall():
+                raise RuntimeError(f"the migration broke foreign keys: {broken[:10]}")
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from config import CONFIGS, Config, ProductionConfig
+from config import Config, SettingsError
+from config import config_class as configured_class
 
 
 def create_app(config_class: type[Config] | None = None, *, worker: bool = False, serving: bool = False) -> Flask:
@@ -20,14 +21,16 @@ def create_app(config_class: type[Config] | None = None, *, worker: bool = False
     `worker=True` for Celery, whose Socket.IO emitter only publishes to Redis; `serving=True` for the
     web server, whose Socket.IO runs in ASYNC_MODE (the CLI and tests use threads).
     """
-    config_class = config_class or CONFIGS[os.environ.get("NOVACART_CONFIG", "production")]
+    config_class = config_class or configured_class()
     app = Flask(__name__, instance_path=str(os.path.join(os.path.dirname(os.path.dirname(__file__)), "instance")))
     app.url_map.converters["int"] = IdConverter
     app.config.from_object(config_class)
     app.config["CELERY"] = config_class.celery()
-    _check_settings(app, config_class)
-    _configure_logging(app)
     os.makedirs(app.instance_path, exist_ok=True)
+    config_class.prepare(app.config, app.instance_path)
+    if problems := config_class.problems(app.config):
+        raise SettingsError("; ".join(problems))
+    _configure_logging(app)
     if proxies := int(os.environ.get("TRUSTED_PROXIES", "0")):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     if not serving:
@@ -49,13 +52,6 @@ class IdConverter(IntegerConverter):
 
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
-
-
-def _check_settings(app: Flask, config_class: type[Config]) -> None:
-    if missing := [key for key in config_class.REQUIRED if not app.config.get(key)]:
-        raise RuntimeError(f"missing settings: {', '.join(missing)} (set them as environment variables)")
-    if issubclass(config_class, ProductionConfig) and (weak := config_class.insecure_settings(app.config)):
-        raise RuntimeError(f"refusing to start with development or short secrets: {', '.join(weak)}")
 
 
 def _configure_logging(app: Flask) -> None:
@@ -115,7 +111,7 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int, wal_autocheckpoint: int) 
 
 
 def register_blueprints(app: Flask) -> None:
-    from novacart import metrics, ops, seed
+    from novacart import asyncapi, metrics, ops, seed
     from novacart.auth import cli as auth_cli
     from novacart.auth import routes as auth_routes
     from novacart.auth import security  # noqa: F401  (registers the token and session loaders)
@@ -136,5 +132,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_cli.cli_bp)
     app.register_blueprint(seed.seed_bp)
     app.register_blueprint(metrics.metrics_bp)
+    app.register_blueprint(asyncapi.asyncapi_bp)
     app.register_blueprint(ops.ops_bp)
     app.register_blueprint(dashboard_views.web_bp)

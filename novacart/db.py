@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.orm import DeclarativeBase
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,15 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+@event.listens_for(Base.metadata, "before_create")
+def _never_reuse_ids(metadata: MetaData, connection, **_) -> None:
+    """Ids are never reused (CONTRACT.md): clients de-duplicate by id, so a deleted row's id handed to
+    a new one would hide that one. SQLite hands out max(id)+1 unless the table says AUTOINCREMENT."""
+    for table in metadata.tables.values():
+        if table.autoincrement_column is not None:
+            table.dialect_kwargs["sqlite_autoincrement"] = True
 
 
 def _session():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import re
 from typing import Any
@@ -13,29 +14,82 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 logger = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "https://novacart.dev/problems/{code}"
-JSON_PREFIXES = ("/api", "/healthz", "/metrics", "/socket.io")
 
-# Stable codes for HTTP-level failures; clients branch on these, so they never change.
+
+class ErrorCode(enum.StrEnum):
+    """Every `code` NovaCart answers with, in problem details and in the socket's `error` event.
+
+    Clients branch on these, so a code never changes once shipped: add, never rename. The OpenAPI
+    document lists them, and a test checks the React client's table of messages against them.
+    """
+
+    # HTTP-level
+    BAD_REQUEST = "bad_request"
+    INVALID_BODY = "invalid_body"
+    UNAUTHORIZED = "unauthorized"
+    INVALID_TOKEN = "invalid_token"
+    TOKEN_EXPIRED = "token_expired"
+    TOKEN_REVOKED = "token_revoked"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CONFLICT = "conflict"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    VALIDATION_ERROR = "validation_error"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL_ERROR = "internal_error"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    DATABASE_UNAVAILABLE = "database_unavailable"
+    # auth and users
+    INVALID_CREDENTIALS = "invalid_credentials"
+    DUPLICATE_EMAIL = "duplicate_email"
+    OWN_ROLE_CHANGE = "own_role_change"
+    OWN_DEACTIVATION = "own_deactivation"
+    # inventory
+    INSUFFICIENT_STOCK = "insufficient_stock"
+    DUPLICATE_SKU = "duplicate_sku"
+    DUPLICATE_REVIEW = "duplicate_review"
+    PRODUCT_UNAVAILABLE = "product_unavailable"
+    # orders, payments, webhooks
+    ILLEGAL_TRANSITION = "illegal_transition"
+    PAYMENT_NOT_ALLOWED = "payment_not_allowed"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    TRACKING_MISMATCH = "tracking_mismatch"
+    TOO_MANY_PENDING_ORDERS = "too_many_pending_orders"
+    INVALID_SIGNATURE = "invalid_signature"
+    STALE_SIGNATURE = "stale_signature"
+    # notifications and promotions
+    TYPE_DISABLED = "type_disabled"
+    PROMOTION_NOT_CANCELLABLE = "promotion_not_cancellable"
+    SEND_AT_PASSED = "send_at_passed"
+    # the socket's `error` event
+    INVALID_ROOM = "invalid_room"
+    INVALID_ACK = "invalid_ack"
+    TOO_MANY_IDS = "too_many_ids"
+
+
+# The code of an HTTP-level failure that carries no code of its own.
 HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "rate_limited",
-    500: "internal_error",
-    503: "service_unavailable",
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    409: ErrorCode.CONFLICT,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    422: ErrorCode.VALIDATION_ERROR,
+    429: ErrorCode.RATE_LIMITED,
+    500: ErrorCode.INTERNAL_ERROR,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
 }
 
 
 class DomainError(Exception):
     """An expected business failure. Services raise it and errors.py renders it."""
 
-    status, code, title = 400, "domain_error", "Request cannot be processed"
+    status, code, title = 400, ErrorCode.BAD_REQUEST, "Request cannot be processed"
 
     def __init__(self, detail: str, **extensions: Any):
         super().__init__(detail)
@@ -43,40 +97,40 @@ class DomainError(Exception):
 
 
 class NotFoundError(DomainError):
-    status, code, title = 404, "not_found", "Not found"
+    status, code, title = 404, ErrorCode.NOT_FOUND, "Not found"
 
 
 class PermissionDeniedError(DomainError):
-    status, code, title = 403, "forbidden", "Forbidden"
+    status, code, title = 403, ErrorCode.FORBIDDEN, "Forbidden"
 
 
 class AuthenticationError(DomainError):
-    status, code, title = 401, "unauthorized", "Unauthorized"
+    status, code, title = 401, ErrorCode.UNAUTHORIZED, "Unauthorized"
 
 
 class InvalidCredentialsError(AuthenticationError):
-    code, title = "invalid_credentials", "Wrong e-mail or password"
+    code, title = ErrorCode.INVALID_CREDENTIALS, "Wrong e-mail or password"
 
 
 class ConflictError(DomainError):
-    status, code, title = 409, "conflict", "Conflict"
+    status, code, title = 409, ErrorCode.CONFLICT, "Conflict"
 
 
 class ValidationError(DomainError):
     """A rule on input that a schema cannot express; `errors` maps field → messages."""
 
-    status, code, title = 422, "validation_error", "Validation failed"
+    status, code, title = 422, ErrorCode.VALIDATION_ERROR, "Validation failed"
 
     def __init__(self, detail: str, errors: dict[str, list[str]]):
         super().__init__(detail, errors=errors)
 
 
 class BadRequestError(DomainError):
-    status, code, title = 400, "bad_request", "Bad request"
+    status, code, title = 400, ErrorCode.BAD_REQUEST, "Bad request"
 
 
 class ServiceUnavailableError(DomainError):
-    status, code, title = 503, "service_unavailable", "Service unavailable"
+    status, code, title = 503, ErrorCode.SERVICE_UNAVAILABLE, "Service unavailable"
 
 
 def problem(
@@ -109,7 +163,7 @@ def problem(
 
 def wants_json() -> bool:
     """Decide by path, not Accept: API clients always get JSON, dashboard pages HTML."""
-    return request.path.startswith(JSON_PREFIXES) or not request.path.startswith("/dashboard")
+    return not request.path.startswith("/dashboard")
 
 
 def _flatten_validation_errors(messages: dict) -> dict[str, list[str]]:
@@ -148,7 +202,9 @@ class ProblemApi(flask_smorest.Api):
         if error.code == 422 and messages:
             errors = _flatten_validation_errors(messages)
             if errors.get("_schema") == ["Invalid input type."]:
-                return problem(400, "Bad request", code="invalid_body", detail="The body must be a JSON object.")
+                return problem(
+                    400, "Bad request", code=ErrorCode.INVALID_BODY, detail="The body must be a JSON object."
+                )
             return problem(422, "Validation failed", detail="The request has invalid fields.", errors=errors)
         if error.code == 400 and request.is_json is False and request.method in {"POST", "PUT", "PATCH"}:
             detail = "The body must be JSON (Content-Type: application/json)."
@@ -189,13 +245,15 @@ def init_app(app: Flask) -> None:
             response.set_data(json.dumps(body))
         return response
 
-    def unauthorized(detail: str, code: str = "unauthorized"):
+    def unauthorized(detail: str, code: ErrorCode = ErrorCode.UNAUTHORIZED):
         return problem(401, "Unauthorized", code=code, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
     jwt.unauthorized_loader(lambda reason: unauthorized("A bearer token is required."))
-    jwt.invalid_token_loader(lambda reason: unauthorized("The token is invalid.", "invalid_token"))
-    jwt.expired_token_loader(lambda header, payload: unauthorized("The token has expired.", "token_expired"))
-    jwt.revoked_token_loader(lambda header, payload: unauthorized("The token has been revoked.", "token_revoked"))
+    jwt.invalid_token_loader(lambda reason: unauthorized("The token is invalid.", ErrorCode.INVALID_TOKEN))
+    jwt.expired_token_loader(lambda header, payload: unauthorized("The token has expired.", ErrorCode.TOKEN_EXPIRED))
+    jwt.revoked_token_loader(
+        lambda header, payload: unauthorized("The token has been revoked.", ErrorCode.TOKEN_REVOKED)
+    )
     jwt.user_lookup_error_loader(lambda header, payload: unauthorized("The token's user no longer exists."))
     jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("A fresh token is required."))
 
@@ -211,7 +269,7 @@ def init_app(app: Flask) -> None:
         return problem(
             503,
             "Service unavailable",
-            code="database_unavailable",
+            code=ErrorCode.DATABASE_UNAVAILABLE,
             detail="The database is briefly unavailable; try again in a few seconds.",
             headers={"Retry-After": "5"},
         )
@@ -221,7 +279,9 @@ def init_app(app: Flask) -> None:
         # JSON nested thousands deep exhausts the parser's recursion (json.loads in Flask and webargs):
         # the client's fault, a 400, not a 500.
         if request.method in {"POST", "PUT", "PATCH"} and request.is_json:
-            return problem(400, "Bad request", code="invalid_body", detail="The JSON body is nested too deeply.")
+            return problem(
+                400, "Bad request", code=ErrorCode.INVALID_BODY, detail="The JSON body is nested too deeply."
+            )
         logger.error("recursion error on %s %s", request.method, request.path, exc_info=error)
         return problem(500, "Internal Server Error", detail="Something went wrong on our side. It has been logged.")
 
@@ -229,4 +289,4 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(PyJWTError)
     def handle_jwt_error(error: Exception):
         # Wrong token type (refresh as access), malformed headers and similar.
-        return unauthorized("The token is invalid.", "invalid_token")
+        return unauthorized("The token is invalid.", ErrorCode.INVALID_TOKEN)

@@ -2,7 +2,6 @@
 
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
@@ -11,6 +10,7 @@ from flask_wtf import CSRFProtect
 
 from novacart.db import Base
 from novacart.errors import ProblemApi
+from novacart.ratelimits import client_network
 
 # Objects stay loaded after a commit: a service returns what it just wrote without a second SELECT.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
@@ -19,5 +19,5 @@ jwt = JWTManager()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 api = ProblemApi()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = Limiter(key_func=client_network, default_limits=[])
 socketio = SocketIO()

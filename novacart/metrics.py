@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -25,6 +26,16 @@ SOCKET_EVENTS_REFUSED = Counter("novacart_socket_refused", "Socket connections o
 metrics_bp = Blueprint("metrics", __name__)
 
 
+_queue_stats: Callable[[], dict[str, float]] | None = None
+
+
+def register_queue_stats(read: Callable[[], dict[str, float]]) -> None:
+    """The notification engine tells metrics how to read its queue (`{depth, oldest_seconds}`), so that
+    this core module imports no domain."""
+    global _queue_stats
+    _queue_stats = read
+
+
 class QueueCollector(Collector):
     """Delivery-queue depth and the age of its oldest entry, read from the database at scrape time."""
 
@@ -32,14 +43,14 @@ class QueueCollector(Collector):
         self.app = app
 
     def collect(self):
-        from novacart.notifications import services
-
+        if _queue_stats is None:
+            return
         depth = GaugeMetricFamily("novacart_delivery_queue_depth", "Notifications waiting for an acknowledgement")
         oldest = GaugeMetricFamily(
             "novacart_delivery_queue_oldest_seconds", "Age of the oldest unacknowledged delivery"
         )
         with self.app.app_context():
-            stats = services.queue_stats()
+            stats = _queue_stats()
         depth.add_metric([], stats["depth"])
         oldest.add_metric([], stats["oldest_seconds"])
         yield depth
@@ -48,7 +59,20 @@ class QueueCollector(Collector):
 
 @metrics_bp.get("/metrics")
 def metrics() -> Response:
-    from flask import current_app
+    """Prometheus text; with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`."""
+    import hmac
+
+    from flask import current_app, request
+
+    from novacart.errors import problem
+
+    token = current_app.config["METRICS_TOKEN"]
+    if token:
+        sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(sent.encode(), token.encode()):
+            return problem(
+                401, "Unauthorized", detail="/metrics wants its bearer token.", headers={"WWW-Authenticate": "Bearer"}
+            )
 
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -52,6 +52,16 @@ def check_redis() -> str:
         return "unavailable"
 
 
+@ops_bp.after_app_request
+def _strict_transport_security(response: Response) -> Response:
+    """Served over HTTPS (SESSION_COOKIE_SECURE, on in production): browsers never try plain HTTP again."""
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        response.headers.setdefault(
+            "Strict-Transport-Security", f"max-age={current_app.config['HSTS_MAX_AGE_SECONDS']}; includeSubDomains"
+        )
+    return response
+
+
 @ops_bp.get("/healthz")
 def healthz():
     """200 when the database and Redis answer; 503 naming the failing part."""

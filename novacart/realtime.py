@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from flask_socketio import SocketIO
 
 from novacart.extensions import socketio
+from novacart.wire import WireEvent
 
 logger = logging.getLogger(__name__)
 
@@ -144,19 +145,21 @@ def _socket_under_werkzeug_name(wsgi_app):
     return middleware
 
 
-def emit(event: str, data: Any, *, room: str | list[str]) -> None:
-    """Emit a wire event to one room (or a list of rooms, each socket once), from a web process or a worker."""
+def emit(event: WireEvent, data: Any, *, room: str | list[str]) -> None:
+    """Emit a wire event (novacart/wire.py) to one room (or a list of rooms, each socket once), from a web
+    process or a worker."""
     emitter: SocketIO = current_app.extensions["novacart.emitter"]
-    emitter.emit(event, data, to=room)
+    emitter.emit(event.name, data, to=room)
 
 
-def emit_many(items: Sequence[tuple[str, Any, str]]) -> None:
+def emit_many(items: Sequence[tuple[WireEvent, Any, str]]) -> None:
     """Emit many (event, data, room) triples: batched into few Redis messages when a queue is configured."""
     emitter: SocketIO = current_app.extensions["novacart.emitter"]
     manager = emitter.server.manager
+    named = [(event.name, data, room) for event, data, room in items]
     if isinstance(manager, BatchingRedisManager):
-        for start in range(0, len(items), BATCH_SIZE):
-            manager.emit_many(items[start : start + BATCH_SIZE])
+        for start in range(0, len(named), BATCH_SIZE):
+            manager.emit_many(named[start : start + BATCH_SIZE])
     else:
-        for event, data, room in items:
+        for event, data, room in named:
             emitter.emit(event, data, to=room)

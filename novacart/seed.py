@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Blueprint
+from flask import Blueprint, current_app
 from sqlalchemy import func, select
 
 from novacart.auth import services as auth_services
@@ -58,7 +58,10 @@ DEMO_PRODUCTS = [
 
 @seed_bp.cli.command("seed")
 def seed() -> None:
-    """Create demo users and products; does nothing when any user exists."""
+    """Create demo users and products; does nothing when any user exists. Refused in production."""
+    if current_app.config["CONFIG_NAME"] == "production":
+        # The demo admin's password is printed below and written in the README: never in a real shop.
+        raise click.ClickException("refusing to seed demo data in production (NOVACART_CONFIG=production)")
     if db.session.scalar(select(func.count()).select_from(User)):
         click.echo("Data already exists; nothing seeded.")
         return

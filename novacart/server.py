@@ -13,8 +13,10 @@ logger = logging.getLogger(__name__)
 
 
 def _settings() -> tuple[str, int, int, int]:
+    from config import config_class
+
     return (
-        os.environ.get("HOST", "0.0.0.0"),
+        config_class().HOST,
         int(os.environ.get("PORT", "5000")),
         int(os.environ.get("MAX_CONNECTIONS", "20000")),
         int(os.environ.get("LISTEN_BACKLOG", "2048")),

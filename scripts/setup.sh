@@ -36,6 +36,15 @@ if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null; then
   # Debian starts a system Redis on 6379; NovaCart runs its own on a private port, so leave that one be.
 fi
 
+# The browser tests drive Debian's Chromium (a test tool's own browser download fails on closed networks).
+if [ "${SKIP_BROWSER:-0}" != 1 ] && ! command -v chromium >/dev/null && [ ! -x /usr/bin/chromium ]; then
+  say "installing chromium (for the browser tests; SKIP_BROWSER=1 skips them instead)"
+  if ! apt_install chromium; then
+    echo "Chromium is missing and could not be installed: sudo apt-get install chromium   (or SKIP_BROWSER=1)" >&2
+    exit 1
+  fi
+fi
+
 if [ -f client/package.json ] && [ "${SKIP_CLIENT:-0}" != 1 ]; then
   NODE_BIN=$(scripts/node.sh --bin-dir)
   export PATH="$NODE_BIN:$PATH"

@@ -14,7 +14,13 @@ if [ -z "${TEST_REDIS_URL:-}" ]; then
 fi
 status=0
 coverage=${COVERAGE:-0}
+if [ "${SKIP_BROWSER:-0}" = 1 ]; then
+  printf '\033[1;33m%s\033[0m\n' "=== SKIP_BROWSER=1: the browser tests are SKIPPED ===" \
+    "=== this run does not test the client's or the dashboard's pages in Chromium ==="
+fi
 if [ $# -eq 0 ] && [ "$coverage" != 1 ]; then
+  echo "==> ruff (lint and format)"
+  { ruff check . && ruff format --check .; } || status=$?  # a rule nothing runs is no rule
   scripts/audit.sh || status=$?  # fails on a known vulnerability; says so loudly when it cannot audit
 fi
 if [ "$coverage" = 1 ]; then

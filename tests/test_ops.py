@@ -42,26 +42,6 @@ def test_client_routes_fall_back_to_the_spa_but_api_paths_do_not(client):
     assert client.get("/api/unknown").mimetype == "application/problem+json"
 
 
-def test_production_refuses_to_start_without_or_with_default_secrets(monkeypatch):
-    from config import DEV_SECRETS, ProductionConfig
-    from novacart import create_app
-
-    class NoSecrets(ProductionConfig):
-        SECRET_KEY = None
-
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app(NoSecrets)
-
-    class DevSecrets(ProductionConfig):
-        SECRET_KEY = DEV_SECRETS["SECRET_KEY"]
-        JWT_SECRET_KEY = "a-long-enough-production-secret"
-        PAYMENT_WEBHOOK_SECRET = "a-long-enough-production-secret"
-        SHIPPING_WEBHOOK_SECRET = "a-long-enough-production-secret"
-
-    with pytest.raises(RuntimeError, match="refusing"):
-        create_app(DevSecrets)
-
-
 def test_database_outage_is_a_503_problem_not_a_500(app, client):
     from sqlalchemy import create_engine
 

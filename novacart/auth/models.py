@@ -37,6 +37,9 @@ class User(UserMixin, db.Model):
     interests: Mapped[list[str]] = mapped_column(JSON, default=list)
     is_active_account: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the role or the active flag last changed: each web process asks every second for the users
+    # changed since, and drops or re-rooms their sockets (access follows the account).
+    access_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     @property
     def is_employee(self) -> bool:
@@ -51,7 +54,8 @@ class User(UserMixin, db.Model):
 
 
 class RevokedToken(db.Model):
-    """A signed-out token (by its `jti`) until it would have expired anyway: the blocklist.
+    """A signed-out token (by its `jti`; a dashboard session as `session:<id>`) until it would have
+    expired anyway: the blocklist.
 
     In the database, not only in Redis: a Redis restarted without its data must not bring signed-out
     tokens back to life, and sign-in checks keep working while Redis is down.
@@ -61,3 +65,5 @@ class RevokedToken(db.Model):
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Web processes drop the sockets of tokens (and dashboard sessions) revoked since their last look.
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -13,12 +13,15 @@ from novacart.auth.schemas import (
     LoginSchema,
     LogoutSchema,
     RegisterSchema,
-    RoleUpdateSchema,
     TokensSchema,
+    UserPageSchema,
+    UserQueryArgsSchema,
     UserSchema,
+    UserUpdateSchema,
 )
 from novacart.auth.security import ADMINS, auth_required, get_current_user
 from novacart.extensions import limiter
+from novacart.pagination import Page
 
 api_bp = Blueprint("auth_api", __name__, url_prefix="/api", description="Sign-up, sign-in, tokens and roles")
 
@@ -74,10 +77,26 @@ def me() -> User:
     return get_current_user()
 
 
+@api_bp.route("/users", methods=["GET"])
+@auth_required(ADMINS)
+@api_bp.arguments(UserQueryArgsSchema(), location="query")
+@api_bp.response(200, UserPageSchema)
+def list_users(args: dict) -> Page:
+    """Users, newest first, by `role`, `is_active` and `q` (part of the e-mail or name); admins only."""
+    return services.list_users(**args)
+
+
 @api_bp.route("/users/<int:user_id>", methods=["PATCH"])
 @auth_required(ADMINS)
-@api_bp.arguments(RoleUpdateSchema())
+@api_bp.arguments(UserUpdateSchema())
 @api_bp.response(200, UserSchema)
+@api_bp.alt_response(409, description="Admins cannot change their own role or deactivate themselves")
 def update_user(payload: dict, user_id: int) -> User:
-    """Change a user's role (admins only)."""
-    return services.change_role(get_current_user().id, user_id, payload["role"])
+    """Change a user's role, or deactivate / reactivate them (admins only; never on yourself).
+
+    A deactivated user's tokens and dashboard session are refused from then on, and their sockets are
+    dropped within 5 s; a user who loses the staff role stops receiving the staff room within 5 s.
+    """
+    return services.update_user(
+        get_current_user().id, user_id, role=payload.get("role"), is_active=payload.get("is_active")
+    )

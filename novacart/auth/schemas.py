@@ -1,8 +1,9 @@
 """Auth input and output shapes."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from novacart.auth.models import Role
+from novacart.pagination import PageArgsSchema, page_schema
 
 EMAIL = fields.Email(required=True, validate=validate.Length(max=254))
 
@@ -12,8 +13,18 @@ class UserSchema(Schema):
     email = fields.String()
     name = fields.String()
     role = fields.Enum(Role, by_value=True)
+    is_active = fields.Boolean(attribute="is_active_account")
     interests = fields.List(fields.String())
     created_at = fields.DateTime()
+
+
+UserPageSchema = page_schema(UserSchema, "UserPage")
+
+
+class UserQueryArgsSchema(PageArgsSchema):
+    role = fields.Enum(Role, by_value=True)
+    q = fields.String(validate=validate.Length(max=200), metadata={"description": "Part of the e-mail or name."})
+    is_active = fields.Boolean()
 
 
 class RegisterSchema(Schema):
@@ -41,5 +52,13 @@ class AccessTokenSchema(Schema):
     access_token = fields.String()
 
 
-class RoleUpdateSchema(Schema):
-    role = fields.Enum(Role, by_value=True, required=True)
+class UserUpdateSchema(Schema):
+    role = fields.Enum(Role, by_value=True)
+    is_active = fields.Boolean(
+        metadata={"description": "false: the user's tokens and dashboard session are refused, their sockets dropped."}
+    )
+
+    @validates_schema
+    def _something(self, data: dict, **_: object) -> None:
+        if not data:
+            raise ValidationError("Send role, is_active or both.", "_schema")

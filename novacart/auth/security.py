@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import Callable, Iterable
 from typing import ParamSpec, TypeVar
 
-from flask import g
+import flask_login
+from flask import g, session
 from flask_jwt_extended import current_user as jwt_current_user
-from flask_jwt_extended import get_jwt, verify_jwt_in_request
+from flask_jwt_extended import verify_jwt_in_request
 
 from novacart.auth import services
 from novacart.auth.models import EMPLOYEE_ROLES, Role, User
@@ -42,8 +44,32 @@ def _load_jwt_user(_header: dict, payload: dict) -> User | None:
     return user if user is not None and user.is_active_account else None
 
 
+SESSION_ID_KEY = "novacart_session"
+
+
+def start_session(user: User) -> None:
+    """Sign an employee in to the dashboard, under a session id that sign-out can revoke."""
+    flask_login.login_user(user)
+    session[SESSION_ID_KEY] = secrets.token_urlsafe(24)
+
+
+def end_session() -> None:
+    """Sign out: the session id is revoked, so a copy of the cookie is refused and its sockets dropped."""
+    if session_id := session.pop(SESSION_ID_KEY, None):
+        services.end_session(session_id)
+    flask_login.logout_user()
+
+
+def current_session_jti() -> str | None:
+    session_id = session.get(SESSION_ID_KEY)
+    return services.session_jti(session_id) if isinstance(session_id, str) else None
+
+
 @login_manager.user_loader
 def _load_session_user(user_id: str) -> User | None:
+    jti = current_session_jti()
+    if jti is None or services.is_token_revoked(jti):
+        return None  # signed out (a replayed cookie), or a session from before sessions had ids
     try:
         user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
@@ -54,10 +80,6 @@ def _load_session_user(user_id: str) -> User | None:
 def get_current_user() -> User:
     """The user of the verified access token (API views only)."""
     return jwt_current_user._get_current_object()
-
-
-def current_claims() -> dict:
-    return get_jwt()
 
 
 def auth_required(roles: Iterable[Role] | None = None, *, refresh: bool = False) -> Callable:

@@ -12,11 +12,11 @@ from flask_jwt_extended import create_access_token, create_refresh_token, decode
 from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
-from werkzeug.security import check_password_hash, generate_password_hash
 
-from novacart.auth.models import RevokedToken, Role, User
+from novacart.auth.hashing import check_password, hash_password
+from novacart.auth.models import EMPLOYEE_ROLES, RevokedToken, Role, User
 from novacart.db import transactional, utcnow
-from novacart.errors import ConflictError, InvalidCredentialsError, NotFoundError
+from novacart.errors import ConflictError, ErrorCode, InvalidCredentialsError, NotFoundError
 from novacart.extensions import db
 from novacart.pagination import Page, paginate
 
@@ -24,11 +24,15 @@ logger = logging.getLogger(__name__)
 
 
 class DuplicateEmailError(ConflictError):
-    code, title = "duplicate_email", "E-mail already registered"
+    code, title = ErrorCode.DUPLICATE_EMAIL, "E-mail already registered"
 
 
 class OwnRoleChangeError(ConflictError):
-    code, title = "own_role_change", "Admins cannot change their own role"
+    code, title = ErrorCode.OWN_ROLE_CHANGE, "Admins cannot change their own role"
+
+
+class OwnDeactivationError(ConflictError):
+    code, title = ErrorCode.OWN_DEACTIVATION, "Admins cannot deactivate themselves"
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,6 @@ class Tokens:
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
-
-
-def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -115,9 +115,9 @@ def check_credentials(email: str, password: str) -> User:
     if user is None:
         # Spend the same time as a real check, so response times do not reveal which e-mails exist.
         _DUMMY_HASH = _DUMMY_HASH or hash_password("not-a-real-password")
-        check_password_hash(_DUMMY_HASH, password)
+        check_password(_DUMMY_HASH, password)
         raise InvalidCredentialsError("Wrong e-mail or password.")
-    if not check_password_hash(user.password_hash, password) or not user.is_active_account:
+    if not check_password(user.password_hash, password) or not user.is_active_account:
         raise InvalidCredentialsError("Wrong e-mail or password.")
     return user
 
@@ -132,7 +132,19 @@ def revoke_token(jti: str, expires_at: float) -> None:
     now = utcnow()
     db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))  # forget expired ones
     if db.session.get(RevokedToken, jti) is None:
-        db.session.add(RevokedToken(jti=jti, expires_at=datetime.fromtimestamp(expires_at, UTC)))
+        db.session.add(RevokedToken(jti=jti, expires_at=datetime.fromtimestamp(expires_at, UTC), revoked_at=now))
+
+
+def session_jti(session_id: str) -> str:
+    """A dashboard session's entry in the blocklist (sessions are signed cookies: a copy outlives sign-out)."""
+    return f"session:{session_id}"
+
+
+@transactional
+def end_session(session_id: str) -> None:
+    """Revoke a dashboard session: its cookie is refused from now on and its sockets are dropped."""
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
+    revoke_token(session_jti(session_id), (utcnow() + lifetime).timestamp())
 
 
 @transactional
@@ -179,26 +191,55 @@ def principal(user_id: int, jti: str) -> tuple[User | None, bool]:
     return user, bool(row.revoked)
 
 
-def revoked_expiring_within(window: timedelta) -> set[str]:
-    """Revoked token ids that would expire within `window` anyway.
+def revoked_since(since: datetime) -> set[str]:
+    """Token ids (and dashboard sessions) revoked since `since`: what the sockets' watcher drops.
 
-    With the access tokens' lifetime as `window`, that is every revoked access token: what the sockets'
-    watcher drops sockets for. One indexed range query, however many sockets are open.
+    One indexed range query, however many sockets are open.
     """
-    now = utcnow()
-    stmt = select(_REVOKED.c.jti).where(_REVOKED.c.expires_at > now, _REVOKED.c.expires_at <= now + window)
-    return set(db.session.scalars(stmt))
+    return set(db.session.scalars(select(_REVOKED.c.jti).where(_REVOKED.c.revoked_at >= since)))
+
+
+@dataclass(frozen=True)
+class Access:
+    user_id: int
+    role: Role
+    is_active: bool
+
+    @property
+    def is_employee(self) -> bool:
+        return self.is_active and self.role in EMPLOYEE_ROLES
+
+
+def access_changed_since(since: datetime) -> list[Access]:
+    """Users whose role or active flag changed since `since` (one indexed range query)."""
+    rows = db.session.execute(
+        select(_USERS.c.id, _USERS.c.role, _USERS.c.is_active_account).where(_USERS.c.access_changed_at >= since)
+    )
+    return [Access(user_id, Role(role), bool(active)) for user_id, role, active in rows]
 
 
 @transactional
-def change_role(actor_id: int, user_id: int, role: Role) -> User:
-    """Give a user another role (admins only; checked by the caller). Raises NotFoundError, OwnRoleChangeError."""
+def update_user(actor_id: int, user_id: int, *, role: Role | None = None, is_active: bool | None = None) -> User:
+    """Change a user's role or deactivate / reactivate them (admins only; checked by the caller).
+
+    Never on oneself. A deactivated user's tokens and dashboard session are refused at once and their
+    sockets dropped within seconds; a demoted one leaves the staff room.
+    Raises NotFoundError, OwnRoleChangeError, OwnDeactivationError.
+    """
     user = get_user(user_id)
-    if user.id == actor_id and role != user.role:
-        raise OwnRoleChangeError("Ask another admin to change your role.")
-    if user.role != role:
+    changed = False
+    if role is not None and role != user.role:
+        if user.id == actor_id:
+            raise OwnRoleChangeError("Ask another admin to change your role.")
         logger.info("user %s changed role of user %s from %s to %s", actor_id, user.id, user.role, role)
-        user.role = role
+        user.role, changed = role, True
+    if is_active is not None and is_active != user.is_active_account:
+        if user.id == actor_id:
+            raise OwnDeactivationError("Ask another admin to deactivate your account.")
+        logger.info("user %s %s user %s", actor_id, "reactivated" if is_active else "deactivated", user.id)
+        user.is_active_account, changed = is_active, True
+    if changed:
+        user.access_changed_at = utcnow()
     return user
 
 
@@ -210,11 +251,15 @@ def users_by_ids(user_ids: Iterable[int]) -> dict[int, User]:
     return {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
-def list_users(*, limit: int, after_id: int | None, role: Role | None = None, q: str | None = None) -> Page:
-    """Users newest first, by role and by part of the e-mail or name (the admins' user list)."""
+def list_users(
+    *, limit: int, after_id: int | None, role: Role | None = None, q: str | None = None, is_active: bool | None = None
+) -> Page:
+    """Users newest first, by role, active flag and part of the e-mail or name (the admins' user list)."""
     stmt = select(User)
     if role is not None:
         stmt = stmt.where(User.role == role)
+    if is_active is not None:
+        stmt = stmt.where(User.is_active_account.is_(is_active))
     if q and q.strip():
         needle = q.strip().lower()
         stmt = stmt.where(

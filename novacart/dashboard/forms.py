@@ -34,6 +34,7 @@ from wtforms.validators import (
 )
 
 from novacart.auth.models import Role
+from novacart.notifications.preferences import normalise_interests
 from novacart.orders.models import OrderStatus
 
 MAX_STOCK = 1_000_000
@@ -177,10 +178,5 @@ class RoleForm(FlaskForm):
 
 
 def parse_interests(raw: str | None) -> list[str]:
-    """'Paper, ink ,, paper' → ['paper', 'ink']: lower-case, trimmed, unique, in order."""
-    seen: dict[str, None] = {}
-    for part in (raw or "").split(","):
-        item = part.strip().lower()
-        if item:
-            seen.setdefault(item, None)
-    return list(seen)
+    """'Paper, ink ,, paper' → ['ink', 'paper'], as interests are stored."""
+    return normalise_interests((raw or "").split(","))

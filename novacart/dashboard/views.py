@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from novacart import ops
+from novacart.auth import security
 from novacart.auth import services as auth_services
 from novacart.dashboard import (
     views_inventory,
@@ -29,7 +30,8 @@ from novacart.dashboard.common import is_fetch, safe_next
 from novacart.dashboard.forms import ActionForm, LoginForm
 from novacart.errors import InvalidCredentialsError
 from novacart.extensions import csrf, db, limiter, login_manager
-from novacart.notifications import services as notification_services
+from novacart.money import format_money
+from novacart.notifications import inbox
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +96,7 @@ def _navigation() -> dict:
     def unread_count() -> int:
         user = employee()
         try:
-            return notification_services.unread_count(user.id) if user else 0
+            return inbox.unread_count(user.id) if user else 0
         except SQLAlchemyError:
             db.session.rollback()
             return 0
@@ -102,7 +104,7 @@ def _navigation() -> dict:
     def latest_notification_id() -> int:
         user = employee()
         try:
-            page = notification_services.find_by_user(user.id, limit=1) if user else None
+            page = inbox.find_by_user(user.id, limit=1) if user else None
         except SQLAlchemyError:
             db.session.rollback()
             return 0
@@ -116,11 +118,7 @@ def _navigation() -> dict:
     }
 
 
-@web_bp.app_template_filter("money")
-def _money(cents: int | None) -> str:
-    if cents is None:
-        return "—"
-    return f"{current_app.config['CURRENCY_SYMBOL']}{cents / 100:,.2f}"
+web_bp.add_app_template_filter(format_money, "money")
 
 
 @web_bp.app_template_filter("utc")
@@ -161,7 +159,7 @@ def login():
             refusal = "Wrong e-mail or password."
         else:
             if account.is_employee:
-                flask_login.login_user(account)
+                security.start_session(account)
                 logger.info("user %s signed in to the dashboard", account.id)
                 return redirect(safe_next(form.next.data, default))
             logger.info("customer %s was refused the dashboard", account.id)
@@ -174,7 +172,7 @@ def login():
 @web_bp.route("/logout", methods=["POST"])
 def logout():
     """Sign out (a POST with the CSRF token, so no other site can sign an employee out)."""
-    flask_login.logout_user()
+    security.end_session()
     flash("You are signed out.", "info")
     return redirect(url_for("dashboard.login"))
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+import flask_login
 from flask import Blueprint, flash, jsonify, render_template, request
 
 from novacart.dashboard.common import actor_id, back, cursor_for, is_fetch, page_args, refused
 from novacart.dashboard.forms import ActionForm
 from novacart.errors import DomainError
-from novacart.notifications import services as notification_services
-from novacart.notifications.models import NotificationType
+from novacart.notifications import inbox, types
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
-
-TYPES = [t.value for t in NotificationType]
 
 
 def link_for(notification) -> tuple[str, str] | None:
@@ -29,18 +27,20 @@ def link_for(notification) -> tuple[str, str] | None:
 def feed():
     """Newest first; unread only or one type on request."""
     unread_only = request.args.get("unread") == "1"
-    type_ = request.args.get("type") if request.args.get("type") in TYPES else None
-    limit, after_id = page_args()
-    page = notification_services.find_by_user(
-        actor_id(), unread_only=unread_only, type_=type_, limit=limit, after_id=after_id
+    kinds = types.for_role(flask_login.current_user.role)
+    type_ = (
+        request.args.get("type") if request.args.get("type") in types.known([request.args.get("type", "")]) else None
     )
+    limit, after_id = page_args()
+    page = inbox.find_by_user(actor_id(), unread_only=unread_only, type_=type_, limit=limit, after_id=after_id)
     return render_template(
         "dashboard/notifications/feed.html",
         notifications=page.items,
         next_cursor=page.next_cursor,
         first_page=after_id is None,
         filters={"unread": unread_only, "type": type_},
-        types=TYPES,
+        kinds=kinds,
+        type_labels={kind.name: kind.label for kind in types.REGISTRY.values()},
         link_for=link_for,
         action_form=ActionForm(),
         cursor_for=cursor_for,
@@ -50,34 +50,39 @@ def feed():
 @bp.route("/unread-count")
 def unread_count():
     """The navigation's count, re-read by the page after its socket reconnects."""
-    return jsonify({"count": notification_services.unread_count(actor_id())})
+    return jsonify({"count": inbox.unread_count(actor_id())})
 
 
 @bp.route("/<int:notification_id>/item")
 def item(notification_id: int):
     """One entry of the feed, for live updates (204 if it is not this employee's)."""
-    page = notification_services.find_by_user(actor_id(), limit=1, after_id=notification_id + 1)
+    page = inbox.find_by_user(actor_id(), limit=1, after_id=notification_id + 1)
     if not page.items or page.items[0].id != notification_id:
         return "", 204
-    return render_template("dashboard/notifications/_item.html", notification=page.items[0], link_for=link_for)
+    return render_template(
+        "dashboard/notifications/_item.html",
+        notification=page.items[0],
+        link_for=link_for,
+        type_labels={kind.name: kind.label for kind in types.REGISTRY.values()},
+    )
 
 
 @bp.route("/<int:notification_id>/read", methods=["POST"])
 def mark_read(notification_id: int):
     """Mark one of your notifications read (your other tabs hear of it)."""
     try:
-        notification_services.mark_read(actor_id(), notification_id)
+        inbox.mark_read(actor_id(), notification_id)
     except DomainError as error:
         return refused(error, "dashboard.notifications.feed")
     if is_fetch():
-        return jsonify({"unread_count": notification_services.unread_count(actor_id())})
+        return jsonify({"unread_count": inbox.unread_count(actor_id())})
     return back("dashboard.notifications.feed")
 
 
 @bp.route("/read-all", methods=["POST"])
 def mark_all_read():
     """Mark every unread notification of yours read."""
-    changed = notification_services.mark_all_read(actor_id())
+    changed = inbox.mark_all_read(actor_id())
     if is_fetch():
         return jsonify({"unread_count": 0, "updated": changed})
     flash(f"{changed} marked read." if changed else "Nothing was unread.", "success")

@@ -13,7 +13,7 @@ from novacart.auth.models import Role
 from novacart.dashboard.common import actor_id, back, cursor_for, form_errors, page_args, refused, start_of_today_utc
 from novacart.dashboard.forms import RoleForm
 from novacart.errors import DomainError
-from novacart.notifications import services as notification_services
+from novacart.notifications import delivery
 
 bp = Blueprint("operations", __name__, url_prefix="/operations")
 
@@ -38,8 +38,8 @@ def index():
         "dashboard/operations/index.html",
         sockets=int(metrics.connected_sockets()),
         sockets_scope="all web processes" if os.environ.get("PROMETHEUS_MULTIPROC_DIR") else "this web process",
-        queue=notification_services.queue_stats(),
-        per_type=notification_services.counts_by_type_since(start_of_today_utc()),
+        queue=delivery.queue_stats(),
+        per_type=delivery.counts_by_type_since(start_of_today_utc()),
         health=health,
         users=users.items,
         next_cursor=users.next_cursor,
@@ -59,7 +59,7 @@ def change_role(user_id: int):
         flash(form_errors(form), "error")
         return back("dashboard.operations.index")
     try:
-        user = auth_services.change_role(actor_id(), user_id, Role(form.role.data))
+        user = auth_services.update_user(actor_id(), user_id, role=Role(form.role.data))
     except DomainError as error:
         return refused(error, "dashboard.operations.index")
     flash(f"{user.name} ({user.email}) is now {user.role.value}.", "success")

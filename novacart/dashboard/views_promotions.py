@@ -6,9 +6,8 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 
 from novacart.dashboard.common import actor_id, back, cursor_for, page_args, refused, utc_from_local
 from novacart.dashboard.forms import ActionForm, PromotionForm, parse_interests
-from novacart.db import utcnow
-from novacart.errors import DomainError
-from novacart.notifications import services as notification_services
+from novacart.errors import DomainError, ValidationError
+from novacart.notifications import promotions
 from novacart.notifications.models import PromotionStatus
 
 bp = Blueprint("promotions", __name__, url_prefix="/promotions")
@@ -23,13 +22,14 @@ def index():
         send_at = None
         if form.when.data == "later":
             send_at = utc_from_local(form.send_at.data, int(form.tz_offset.data or 0))
-        if send_at is not None and send_at <= utcnow():
-            form.send_at.errors = [*form.send_at.errors, "That time has passed: pick a later one, or send now."]
-            status = 422
-        else:
-            promotion = notification_services.create_promotion(
+        try:
+            promotion = promotions.create_promotion(
                 actor_id(), form.title.data, form.message.data, form.interest_list(), send_at
             )
+        except ValidationError as error:  # the service's rule: a time that has passed
+            form.send_at.errors = [*form.send_at.errors, *error.extensions["errors"].get("send_at", [error.detail])]
+            status = 422
+        else:
             flash(
                 f"“{promotion.title}” is on its way." if send_at is None else f"“{promotion.title}” is scheduled.",
                 "success",
@@ -38,17 +38,15 @@ def index():
     elif request.method == "POST":
         status = 422
     limit, after_id = page_args()
-    page = notification_services.list_promotions(limit=limit, after_id=after_id)
+    page = promotions.list_promotions(limit=limit, after_id=after_id)
     reach = {
-        p.id: notification_services.audience_size(p.interests or [])
-        for p in page.items
-        if p.status == PromotionStatus.SCHEDULED
+        p.id: promotions.audience_size(p.interests or []) for p in page.items if p.status == PromotionStatus.SCHEDULED
     }
     return (
         render_template(
             "dashboard/promotions/index.html",
             form=form,
-            audience=notification_services.audience_size(form.interest_list() if not form.errors else []),
+            audience=promotions.audience_size(form.interest_list() if not form.errors else []),
             promotions=page.items,
             reach=reach,
             next_cursor=page.next_cursor,
@@ -63,14 +61,14 @@ def index():
 def audience():
     """How many customers a promotion with `?interests=a,b` would reach (the composer's live count)."""
     interests = parse_interests(request.args.get("interests"))[:50]
-    return jsonify({"recipients": notification_services.audience_size(interests), "interests": interests})
+    return jsonify({"recipients": promotions.audience_size(interests), "interests": interests})
 
 
 @bp.route("/<int:promotion_id>/cancel", methods=["POST"])
 def cancel(promotion_id: int):
     """Cancel a scheduled promotion."""
     try:
-        promotion = notification_services.cancel_promotion(actor_id(), promotion_id)
+        promotion = promotions.cancel_promotion(actor_id(), promotion_id)
     except DomainError as error:
         return refused(error, "dashboard.promotions.index")
     flash(f"“{promotion.title}” is cancelled.", "success")

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from novacart import events
 from novacart.db import utcnow
@@ -58,3 +58,22 @@ def sweep_outbox(older_than_seconds: float | None = None, batch: int = 500) -> i
     if ids:
         logger.info("re-dispatched %d outbox events", len(ids))
     return len(ids)
+
+
+@shared_task(name="events.prune_outbox")
+def prune_outbox(batch: int = 10_000) -> int:
+    """Delete events dispatched more than OUTBOX_RETENTION_DAYS ago (undispatched ones are never pruned)."""
+    cutoff = utcnow() - timedelta(days=current_app.config["OUTBOX_RETENTION_DAYS"])
+    total = 0
+    while True:
+        ids = select(OutboxEvent.id).where(OutboxEvent.dispatched_at < cutoff).limit(batch)
+        deleted = db.session.execute(
+            delete(OutboxEvent).where(OutboxEvent.id.in_(ids)).execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.commit()
+        total += deleted
+        if deleted < batch:
+            break
+    if total:
+        logger.info("pruned %d dispatched outbox events", total)
+    return total

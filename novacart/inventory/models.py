@@ -57,7 +57,10 @@ class WaitlistEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The back-in-stock event that fulfilled this entry: its subscribers notify exactly these users.
-    fulfilled_event_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_events.id"), index=True)
+    # Kept only while the event may still be dispatched: pruning old events clears it.
+    fulfilled_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_events.id", ondelete="SET NULL"), index=True
+    )
 
     __table_args__ = (
         UniqueConstraint("product_id", "user_id", name="uq_waitlist_entries_product_user"),

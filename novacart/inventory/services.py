@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from novacart import events
 from novacart.auth import services as auth_services
 from novacart.db import transactional, utcnow
-from novacart.errors import ConflictError, NotFoundError
+from novacart.errors import ConflictError, ErrorCode, NotFoundError
 from novacart.extensions import db
 from novacart.inventory import events as inventory_events
 from novacart.inventory.models import Product, Review, StockMovement, WaitlistEntry
@@ -21,19 +21,19 @@ logger = logging.getLogger(__name__)
 
 
 class InsufficientStockError(ConflictError):
-    code, title = "insufficient_stock", "Not enough stock"
+    code, title = ErrorCode.INSUFFICIENT_STOCK, "Not enough stock"
 
 
 class DuplicateSkuError(ConflictError):
-    code, title = "duplicate_sku", "SKU already in use"
+    code, title = ErrorCode.DUPLICATE_SKU, "SKU already in use"
 
 
 class DuplicateReviewError(ConflictError):
-    code, title = "duplicate_review", "Already reviewed"
+    code, title = ErrorCode.DUPLICATE_REVIEW, "Already reviewed"
 
 
 class ProductUnavailableError(ConflictError):
-    code, title = "product_unavailable", "Product unavailable"
+    code, title = ErrorCode.PRODUCT_UNAVAILABLE, "Product unavailable"
 
 
 def list_products(

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from flask import Flask
 
 from novacart.extensions import socketio
-from novacart.notifications import services
+from novacart.notifications import delivery
 
 logger = logging.getLogger(__name__)
 
@@ -25,14 +25,15 @@ MAX_PENDING = 50_000  # beyond this, flush at once rather than let memory grow
 
 class AckBuffer:
     def __init__(self) -> None:
-        self._pending: dict[int, int] = {}  # notification id → the user who acknowledged it
+        # (notification id, the user who acknowledged it): keyed by both, so another user's socket sending
+        # the same ids cannot overwrite the owner's acknowledgement.
+        self._pending: set[tuple[int, int]] = set()
         self._lock = threading.Lock()
         self._flusher_started = False
 
     def submit(self, app: Flask, user_id: int, ids: Iterable[int]) -> None:
         with self._lock:
-            for notification_id in ids:
-                self._pending[notification_id] = user_id
+            self._pending.update((notification_id, user_id) for notification_id in ids)
             too_many = len(self._pending) >= MAX_PENDING
             if not self._flusher_started:
                 self._flusher_started = True
@@ -43,11 +44,11 @@ class AckBuffer:
     def flush(self) -> int:
         """Apply what is pending now (within the caller's app context)."""
         with self._lock:
-            pending, self._pending = self._pending, {}
+            pending, self._pending = self._pending, set()
         if not pending:
             return 0
         try:
-            return services.acknowledge_many(list(pending.items()))
+            return delivery.acknowledge_many(list(pending))
         except Exception:
             logger.exception("applying %d acknowledgements failed; they will be re-sent", len(pending))
             return 0

@@ -13,19 +13,6 @@ from novacart.db import UTCDateTime, utcnow
 from novacart.extensions import db
 
 
-class NotificationType(enum.StrEnum):
-    ORDER_STATUS = "order_status"
-    LOW_STOCK = "low_stock"
-    NEW_REVIEW = "new_review"
-    PAYMENT_RECEIVED = "payment_received"
-    BACK_IN_STOCK = "back_in_stock"
-    PROMOTION = "promotion"
-
-
-# Transactional messages cannot be turned off (CONTRACT.md).
-ALWAYS_ON = frozenset({NotificationType.ORDER_STATUS})
-
-
 class Notification(db.Model):
     __tablename__ = "notifications"
 

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from novacart.auth.security import EMPLOYEES, auth_required, get_current_user
 from novacart.extensions import limiter
-from novacart.notifications import services
+from novacart.notifications import delivery, inbox, preferences, promotions
 from novacart.notifications.models import Notification, Promotion
 from novacart.notifications.schemas import (
     AudienceArgsSchema,
@@ -17,6 +17,7 @@ from novacart.notifications.schemas import (
     NotificationPageSchema,
     NotificationQueryArgsSchema,
     NotificationSchema,
+    NotificationTypeSchema,
     PreferencesSchema,
     PromotionCreateSchema,
     PromotionPageSchema,
@@ -44,10 +45,10 @@ def _per_user() -> str:
 def list_notifications(args: dict) -> dict:
     """Your notifications, newest first, with your unread count."""
     user_id = get_current_user().id
-    page: Page = services.find_by_user(
+    page: Page = inbox.find_by_user(
         user_id, unread_only=args["unread_only"], type_=args.get("type"), limit=args["limit"], after_id=args["after_id"]
     )
-    return {"items": page.items, "next_cursor": page.next_cursor, "unread_count": services.unread_count(user_id)}
+    return {"items": page.items, "next_cursor": page.next_cursor, "unread_count": inbox.unread_count(user_id)}
 
 
 @api_bp.route("/notifications/unread-count", methods=["GET"])
@@ -55,7 +56,7 @@ def list_notifications(args: dict) -> dict:
 @api_bp.response(200, CountSchema)
 def unread_count() -> dict:
     """How many of your notifications are unread."""
-    return {"count": services.unread_count(get_current_user().id)}
+    return {"count": inbox.unread_count(get_current_user().id)}
 
 
 @api_bp.route("/notifications", methods=["POST"])
@@ -66,7 +67,7 @@ def unread_count() -> dict:
 @api_bp.alt_response(409, description="The user turned this type off")
 def create_notification(payload: dict) -> dict:
     """Send a notification to a user: stored, queued and pushed to their open clients."""
-    return services.create(
+    return delivery.create(
         get_current_user().id,
         payload["user_id"],
         payload["type"],
@@ -81,7 +82,7 @@ def create_notification(payload: dict) -> dict:
 @api_bp.response(200, NotificationSchema)
 def mark_read(notification_id: int) -> Notification:
     """Mark one of your notifications read (your other tabs follow)."""
-    return services.mark_read(get_current_user().id, notification_id)
+    return inbox.mark_read(get_current_user().id, notification_id)
 
 
 @api_bp.route("/notifications/mark-all-read", methods=["PATCH"])
@@ -89,7 +90,7 @@ def mark_read(notification_id: int) -> Notification:
 @api_bp.response(200, UpdatedSchema)
 def mark_all_read() -> dict:
     """Mark all your notifications read."""
-    return {"updated": services.mark_all_read(get_current_user().id)}
+    return {"updated": inbox.mark_all_read(get_current_user().id)}
 
 
 @api_bp.route("/notifications/<int:notification_id>", methods=["DELETE"])
@@ -97,7 +98,15 @@ def mark_all_read() -> dict:
 @api_bp.response(204)
 def delete_notification(notification_id: int) -> None:
     """Delete one of your notifications."""
-    services.delete_notification(get_current_user().id, notification_id)
+    inbox.delete_notification(get_current_user().id, notification_id)
+
+
+@api_bp.route("/notifications/types", methods=["GET"])
+@auth_required()
+@api_bp.response(200, NotificationTypeSchema(many=True))
+def list_types() -> list[dict]:
+    """The notification types you may receive: label, description, icon, whether it is always on, its channels."""
+    return preferences.types_for(get_current_user().role)
 
 
 @api_bp.route("/notifications/preferences", methods=["GET"])
@@ -105,7 +114,7 @@ def delete_notification(notification_id: int) -> None:
 @api_bp.response(200, PreferencesSchema)
 def get_preferences() -> dict:
     """Which notification types you receive, and your interests (which promotions reach you)."""
-    return services.get_preferences(get_current_user().id)
+    return preferences.get_preferences(get_current_user().id)
 
 
 @api_bp.route("/notifications/preferences", methods=["PUT"])
@@ -114,7 +123,7 @@ def get_preferences() -> dict:
 @api_bp.response(200, PreferencesSchema)
 def update_preferences(payload: dict) -> dict:
     """Change some types and/or your interests; `order_status` cannot be turned off."""
-    return services.update_preferences(get_current_user().id, payload.get("types"), payload.get("interests"))
+    return preferences.update_preferences(get_current_user().id, payload.get("types"), payload.get("interests"))
 
 
 @api_bp.route("/promotions", methods=["POST"])
@@ -123,7 +132,7 @@ def update_preferences(payload: dict) -> dict:
 @api_bp.response(201, PromotionSchema)
 def create_promotion(payload: dict) -> Promotion:
     """Send a promotion to customers whose interests match (all customers when none): now, or at `send_at`."""
-    return services.create_promotion(
+    return promotions.create_promotion(
         get_current_user().id, payload["title"], payload["message"], payload.get("interests"), payload.get("send_at")
     )
 
@@ -134,7 +143,7 @@ def create_promotion(payload: dict) -> Promotion:
 @api_bp.response(200, PromotionPageSchema)
 def list_promotions(args: dict) -> Page:
     """Scheduled and sent promotions, newest first."""
-    return services.list_promotions(**args)
+    return promotions.list_promotions(**args)
 
 
 @api_bp.route("/promotions/audience", methods=["GET"])
@@ -143,7 +152,7 @@ def list_promotions(args: dict) -> Page:
 @api_bp.response(200, AudienceSchema)
 def promotion_audience(args: dict) -> dict:
     """How many customers a promotion with these `interests` would reach."""
-    return {"recipients": services.audience_size(args["interests"])}
+    return {"recipients": promotions.audience_size(args["interests"])}
 
 
 @api_bp.route("/promotions/<int:promotion_id>/cancel", methods=["POST"])
@@ -152,4 +161,4 @@ def promotion_audience(args: dict) -> dict:
 @api_bp.alt_response(409, description="Already sent or cancelled")
 def cancel_promotion(promotion_id: int) -> Promotion:
     """Cancel a scheduled promotion."""
-    return services.cancel_promotion(get_current_user().id, promotion_id)
+    return promotions.cancel_promotion(get_current_user().id, promotion_id)

@@ -1,23 +1,37 @@
-"""Notification, preference and promotion shapes."""
+"""Notification, preference and promotion shapes. The `notification` object itself is wire.NotificationPayload."""
 
 from marshmallow import Schema, fields, validate
 
-from novacart.notifications.models import NotificationType
+from novacart.notifications import types
+from novacart.notifications.models import PromotionStatus
 from novacart.pagination import MAX_ID, PageArgsSchema, page_schema
+from novacart.wire import NotificationPayload
 
-TYPES = [t.value for t in NotificationType]
+
+class RegisteredType(validate.OneOf):
+    """One of the registry's types, read when validating (so a type registered later counts too)."""
+
+    def __init__(self) -> None:
+        super().__init__([], error="Not a notification type: {input}.")
+
+    @property
+    def choices(self):  # type: ignore[override]  (apispec reads it for the document's enum)
+        return types.names()
+
+    @choices.setter
+    def choices(self, _value) -> None:
+        pass
+
+    @property
+    def choices_text(self) -> str:  # type: ignore[override]
+        return ", ".join(types.names())
+
+    @choices_text.setter
+    def choices_text(self, _value) -> None:
+        pass
 
 
-class NotificationSchema(Schema):
-    id = fields.Integer()
-    user_id = fields.Integer()
-    type = fields.String(validate=validate.OneOf(TYPES))
-    title = fields.String()
-    message = fields.String()
-    data = fields.Dict()
-    is_read = fields.Boolean()
-    read_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
+NotificationSchema = NotificationPayload
 
 
 class NotificationPageSchema(page_schema(NotificationSchema, "NotificationPageBase")):
@@ -26,15 +40,24 @@ class NotificationPageSchema(page_schema(NotificationSchema, "NotificationPageBa
 
 class NotificationQueryArgsSchema(PageArgsSchema):
     unread_only = fields.Boolean(load_default=False)
-    type = fields.String(validate=validate.OneOf(TYPES))
+    type = fields.String(validate=RegisteredType())
 
 
 class NotificationCreateSchema(Schema):
     user_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
-    type = fields.String(required=True, validate=validate.OneOf(TYPES))
+    type = fields.String(required=True, validate=RegisteredType())
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     message = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     data = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), load_default=dict)
+
+
+class NotificationTypeSchema(Schema):
+    type = fields.String(metadata={"enum": types.names()})
+    label = fields.String(metadata={"description": "In your language."})
+    description = fields.String()
+    icon = fields.String(metadata={"description": "An icon name; the client draws it."})
+    always_on = fields.Boolean(metadata={"description": "Transactional: cannot be turned off in the app."})
+    channels = fields.List(fields.String(validate=validate.OneOf(types.CHANNELS)))
 
 
 class CountSchema(Schema):
@@ -45,17 +68,29 @@ class UpdatedSchema(Schema):
     updated = fields.Integer()
 
 
+INTERESTS = fields.List(fields.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=50))
+
+
 class PreferencesSchema(Schema):
-    types = fields.Dict(keys=fields.String(), values=fields.Boolean())
-    interests = fields.List(fields.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=50))
+    types = fields.Dict(
+        keys=fields.String(validate=RegisteredType()),
+        values=fields.Boolean(),
+        metadata={
+            "description": "Which types you receive (partial on PUT); order_status cannot be turned off (422).",
+            "properties": {name: {"type": "boolean"} for name in types.names()},
+            "additionalProperties": False,
+        },
+    )
+    interests = INTERESTS
 
 
 class PromotionCreateSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     message = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    interests = fields.List(fields.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=50))
+    interests = INTERESTS
     send_at = fields.AwareDateTime(
-        default_timezone=None, metadata={"description": "ISO 8601 with timezone; omitted: now"}
+        default_timezone=None,
+        metadata={"description": "ISO 8601 with timezone; omitted: now. In the past (beyond a minute): 422."},
     )
 
 
@@ -65,7 +100,7 @@ class PromotionSchema(Schema):
     message = fields.String()
     interests = fields.List(fields.String())
     send_at = fields.DateTime()
-    status = fields.String()
+    status = fields.String(metadata={"enum": [s.value for s in PromotionStatus]})
     recipients = fields.Integer(allow_none=True)
     created_by = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
@@ -76,7 +111,7 @@ PromotionPageSchema = page_schema(PromotionSchema, "PromotionPage")
 
 
 class PromotionQueryArgsSchema(PageArgsSchema):
-    status = fields.String(validate=validate.OneOf(["scheduled", "sending", "sent", "cancelled"]))
+    status = fields.Enum(PromotionStatus, by_value=True)
 
 
 class AudienceArgsSchema(Schema):

@@ -15,43 +15,54 @@ from datetime import timedelta
 from typing import Any
 
 import flask_login
+import redis
 from flask import Flask, current_app, request
 from flask_jwt_extended import decode_token
 from flask_socketio import ConnectionRefusedError, emit, join_room
+from limits import parse as parse_limit
 
-from novacart import metrics, realtime
+from novacart import metrics, realtime, wire
+from novacart.auth import security
 from novacart.auth import services as auth_services
 from novacart.auth.models import User
-from novacart.errors import DomainError
-from novacart.extensions import db, socketio
-from novacart.notifications import acks, services
+from novacart.db import utcnow
+from novacart.errors import DomainError, ErrorCode
+from novacart.extensions import db, limiter, socketio
+from novacart.kv import redis_client
+from novacart.notifications import acks, delivery
 from novacart.orders import services as order_services
 
 logger = logging.getLogger(__name__)
 
 ORDER_ROOM = re.compile(r"^order:([1-9][0-9]{0,17})$")
-REVOCATION_CHECK_SECONDS = 2.0
+MAX_ACK_IDS = 500  # per notification:ack event; a client acknowledges in batches far smaller
+# The watcher looks back this far past its previous look, so a change committed a little after the
+# moment it was stamped (a slow transaction, another host's clock) is still seen.
+ACCESS_LOOKBACK = timedelta(seconds=10)
 
 
 @dataclass
 class SocketState:
     user_id: int
-    jti: str | None
+    jti: str | None  # the access token's id, or the dashboard session's blocklist entry
+    expires_at: float | None  # the access token's `exp`; None for a dashboard session
     tokens: float
     last: float = field(default_factory=time.monotonic)
 
 
 _sockets: dict[str, SocketState] = {}
+_by_user: dict[int, set[str]] = {}
 _watcher_started = False
 
 
 def _refuse(reason: str) -> ConnectionRefusedError:
     metrics.SOCKET_EVENTS_REFUSED.labels(reason=reason).inc()
-    return ConnectionRefusedError("unauthorized")
+    return ConnectionRefusedError(ErrorCode.UNAUTHORIZED.value)
 
 
-def _authenticate(auth: Any) -> tuple[User, str | None]:
-    """The user behind a connection: an access token in `auth.token`, else the dashboard's session."""
+def _authenticate(auth: Any) -> tuple[User, str | None, float | None]:
+    """The user behind a connection, the id to revoke it by and when it expires: an access token in
+    `auth.token`, else the dashboard's session."""
     token = auth.get("token") if isinstance(auth, dict) else None
     if token is not None:
         if not isinstance(token, str) or len(token) > 4096:
@@ -70,17 +81,17 @@ def _authenticate(auth: Any) -> tuple[User, str | None]:
             raise _refuse("revoked")
         if user is None or not user.is_active_account:
             raise _refuse("unknown_user")
-        return user, claims["jti"]
+        return user, claims["jti"], claims.get("exp")
     session_user = flask_login.current_user
     if session_user is not None and session_user.is_authenticated:
-        return session_user._get_current_object(), None
+        return session_user._get_current_object(), security.current_session_jti(), None
     raise _refuse("missing_token")
 
 
 @socketio.on("connect")
 def on_connect(auth: Any = None) -> None:
     try:
-        user, jti = _authenticate(auth)
+        user, jti, expires_at = _authenticate(auth)
     except ConnectionRefusedError:
         raise
     except Exception as exc:
@@ -89,23 +100,81 @@ def on_connect(auth: Any = None) -> None:
         logger.warning("refusing a socket: its user or token revocation could not be checked (%r)", exc)
         db.session.rollback()
         raise _refuse("unavailable") from None
-    _sockets[request.sid] = SocketState(user_id=user.id, jti=jti, tokens=current_app.config["SOCKET_EVENT_BURST"])
+    config = current_app.config
+    if not _connect_allowed(config, user.id):
+        metrics.SOCKET_EVENTS_REFUSED.labels(reason="connect_rate").inc()
+        raise ConnectionRefusedError(ErrorCode.RATE_LIMITED.value)
+    sid = request.sid
+    _sockets[sid] = SocketState(user.id, jti, expires_at, tokens=config["SOCKET_EVENT_BURST"])
+    _by_user.setdefault(user.id, set()).add(sid)
     join_room(realtime.user_room(user.id))
     if user.is_employee:
         join_room(realtime.STAFF_ROOM)
     metrics.CONNECTED_SOCKETS.inc()
-    _start_revocation_watcher()
+    _start_access_watcher()
+    _close_beyond_limit(config, user.id, sid)
     # Replay what this user has not acknowledged yet, oldest first, to this socket only (after
     # applying the acks this process already holds, so a quick reconnect does not replay them).
     acks.buffer.flush()
-    for item in services.queued_for(user.id):
-        emit("notification", item)
+    for item in delivery.queued_for(user.id):
+        emit(wire.NOTIFICATION.name, item)
 
 
 @socketio.on("disconnect")
 def on_disconnect(*_: Any) -> None:
-    if _sockets.pop(request.sid, None) is not None:
-        metrics.CONNECTED_SOCKETS.dec()
+    state = _sockets.pop(request.sid, None)
+    if state is None:
+        return
+    metrics.CONNECTED_SOCKETS.dec()
+    sids = _by_user.get(state.user_id)
+    if sids is not None:
+        sids.discard(request.sid)
+        if not sids:
+            del _by_user[state.user_id]
+    try:
+        redis_client().zrem(_user_sockets_key(state.user_id), request.sid)
+    except redis.RedisError:
+        logger.warning("could not forget socket %s of user %s", request.sid, state.user_id)
+
+
+def _user_sockets_key(user_id: int) -> str:
+    return f"novacart:sockets:user:{user_id}"
+
+
+def _connect_allowed(config: Any, user_id: int) -> bool:
+    """SOCKET_CONNECT_RATE_LIMIT per user, across every web process (Flask-Limiter's Redis storage)."""
+    try:
+        return limiter.limiter.hit(parse_limit(config["SOCKET_CONNECT_RATE_LIMIT"]), "socket-connect", str(user_id))
+    except Exception:  # the limit is a defence, not authentication: Redis down lets the user in
+        logger.warning("socket connect rate check failed for user %s", user_id, exc_info=True)
+        return True
+
+
+def _close_beyond_limit(config: Any, user_id: int, sid: str) -> None:
+    """Keep each user to MAX_SOCKETS_PER_USER sockets across every web process: the oldest are closed.
+
+    The user's sockets are a Redis sorted set by connect time; closing one held by another process goes
+    to it through the Socket.IO channel. An entry left by a crashed process is closed harmlessly.
+    """
+    key, limit = _user_sockets_key(user_id), config["MAX_SOCKETS_PER_USER"]
+    try:
+        pipe = redis_client().pipeline()
+        pipe.zadd(key, {sid: time.time()})
+        pipe.expire(key, 86400)
+        pipe.zcard(key)
+        count = pipe.execute()[-1]
+        if count <= limit:
+            return
+        oldest = [s.decode() for s in redis_client().zrange(key, 0, count - limit - 1)]
+        redis_client().zrem(key, *oldest)
+    except redis.RedisError:
+        logger.warning("could not count the sockets of user %s", user_id, exc_info=True)
+        return
+    for old in oldest:
+        if old != sid:
+            logger.info("user %s has more than %d sockets; closing the oldest, %s", user_id, limit, old)
+            metrics.SOCKET_EVENTS_REFUSED.labels(reason="too_many_sockets").inc()
+            socketio.server.disconnect(old)
 
 
 def _current() -> SocketState | None:
@@ -135,15 +204,15 @@ def _charge(config: Any, sid: str) -> SocketState | None:
     return state
 
 
-def _error(code: str, message: str, *, sid: str | None = None, **extra: Any) -> None:
+def _error(code: ErrorCode, message: str, *, sid: str | None = None, **extra: Any) -> None:
     """The contract's `error` event to one socket (this event's, unless `sid` is given)."""
-    socketio.server.emit("error", {"code": code, "message": message, **extra}, to=sid or request.sid)
+    socketio.server.emit(wire.ERROR.name, {"code": code, "message": message, **extra}, to=sid or request.sid)
 
 
 TRY_AGAIN = "That did not work; try again."
 
 
-@socketio.on("joinRoom")
+@socketio.on(wire.JOIN_ROOM.name)
 def on_join_room(payload: Any = None) -> None:
     state = _current()
     if state is None:
@@ -151,14 +220,16 @@ def on_join_room(payload: Any = None) -> None:
     room = payload.get("room") if isinstance(payload, dict) else None
     match = ORDER_ROOM.match(room) if isinstance(room, str) else None
     if match is None:
-        _error("invalid_room", "Only order:<id> rooms can be joined.", room=room if isinstance(room, str) else None)
+        _error(
+            ErrorCode.INVALID_ROOM, "Only order:<id> rooms can be joined.", room=room if isinstance(room, str) else None
+        )
         return
     viewer = db.session.get(User, state.user_id)
     try:
         order_services.get_order(viewer, int(match.group(1)))
     except DomainError:
         metrics.SOCKET_EVENTS_REFUSED.labels(reason="foreign_room").inc()
-        _error("forbidden", "You cannot follow this order.", room=room)
+        _error(ErrorCode.FORBIDDEN, "You cannot follow this order.", room=room)
         return
     join_room(room)
 
@@ -176,52 +247,75 @@ def on_ack(app: Flask, sid: str, payload: Any = None) -> None:
             return
         ids = payload.get("ids") if isinstance(payload, dict) else None
         if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-            _error("invalid_ack", "notification:ack takes {ids: [integers]}.", sid=sid)
+            _error(ErrorCode.INVALID_ACK, "notification:ack takes {ids: [integers]}.", sid=sid)
+            return
+        if len(ids) > MAX_ACK_IDS:
+            _error(ErrorCode.TOO_MANY_IDS, f"Acknowledge at most {MAX_ACK_IDS} ids at a time.", sid=sid)
             return
         acks.buffer.submit(app, state.user_id, ids)
     except Exception:
         logger.exception("notification:ack failed")
-        _error("internal_error", TRY_AGAIN, sid=sid)
+        _error(ErrorCode.INTERNAL_ERROR, TRY_AGAIN, sid=sid)
 
 
 def init_app(app: Flask) -> None:
     """Register the handlers that bypass Flask-SocketIO (after socketio.init_app built the server)."""
     if getattr(socketio, "server", None) is not None:
-        socketio.server.on("notification:ack", functools.partial(on_ack, app), namespace="/")
+        socketio.server.on(wire.NOTIFICATION_ACK.name, functools.partial(on_ack, app), namespace="/")
 
 
 @socketio.on_error_default
 def on_socket_error(exc: Exception) -> None:
     logger.exception("socket event failed", exc_info=exc)
     db.session.rollback()
-    _error("internal_error", TRY_AGAIN)
+    _error(ErrorCode.INTERNAL_ERROR, TRY_AGAIN)
 
 
-def _start_revocation_watcher() -> None:
+def _start_access_watcher() -> None:
     global _watcher_started
     if not _watcher_started:
         _watcher_started = True
-        socketio.start_background_task(_watch_revocations, current_app._get_current_object())
+        socketio.start_background_task(_watch_access, current_app._get_current_object())
 
 
-def _watch_revocations(app) -> None:
-    """Drop sockets whose access token was revoked (a sign-out elsewhere) within a few seconds.
-
-    Asks the database for the revoked access tokens (a handful: sign-outs of the last token lifetime),
-    not for each socket's token: the cost does not grow with the number of sockets.
-    """
-    window = timedelta(minutes=app.config["ACCESS_TOKEN_MINUTES"], seconds=60)
+def _watch_access(app: Flask) -> None:
+    """Access follows the account: every ACCESS_CHECK_SECONDS, act on this process's sockets whose token
+    expired, was revoked (a sign-out, on the API or the dashboard), or whose user was deactivated or
+    demoted since the last look. Two indexed queries per look, however many sockets are open."""
+    since = utcnow()
     while True:
-        socketio.sleep(REVOCATION_CHECK_SECONDS)
+        socketio.sleep(app.config["ACCESS_CHECK_SECONDS"])
         try:
+            looked_at = utcnow()
             with app.app_context():
-                revoked = auth_services.revoked_expiring_within(window)
+                revoked = auth_services.revoked_since(since - ACCESS_LOOKBACK)
+                changed = auth_services.access_changed_since(since - ACCESS_LOOKBACK)
                 db.session.remove()
-            if not revoked:
-                continue
-            for sid, state in list(_sockets.items()):
-                if state.jti in revoked:
-                    logger.info("dropping socket %s: its token was revoked", sid)
-                    socketio.server.disconnect(sid)
+            since = looked_at
+            _apply_access(revoked, changed, time.time())
         except Exception:
-            logger.warning("revocation check failed", exc_info=True)
+            logger.warning("access check failed", exc_info=True)
+
+
+def _apply_access(revoked: set[str], changed: list[auth_services.Access], now: float) -> None:
+    for sid, state in list(_sockets.items()):
+        if state.expires_at is not None and state.expires_at <= now:
+            logger.info("dropping socket %s of user %s: its token expired", sid, state.user_id)
+            _drop(sid, "token_expired")
+        elif state.jti is not None and state.jti in revoked:
+            logger.info("dropping socket %s of user %s: its token was revoked", sid, state.user_id)
+            _drop(sid, "revoked")
+    for access in changed:
+        for sid in list(_by_user.get(access.user_id, ())):
+            if not access.is_active:
+                logger.info("dropping socket %s: user %s was deactivated", sid, access.user_id)
+                _drop(sid, "deactivated")
+            elif access.is_employee:
+                socketio.server.enter_room(sid, realtime.STAFF_ROOM)
+            else:
+                socketio.server.leave_room(sid, realtime.STAFF_ROOM)
+
+
+def _drop(sid: str, reason: str) -> None:
+    metrics.SOCKET_EVENTS_REFUSED.labels(reason=reason).inc()
+    socketio.server.disconnect(sid)

@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from novacart.notifications import services
+from novacart.notifications import delivery, promotions
 
 logger = logging.getLogger(__name__)
 
@@ -14,14 +14,14 @@ logger = logging.getLogger(__name__)
 @shared_task(name="notifications.send_promotion", autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def send_promotion(promotion_id: int) -> int:
     """Fan a promotion out to its audience; safe to run twice (nobody gets it twice)."""
-    return services.send_promotion(promotion_id)
+    return promotions.send_promotion(promotion_id)
 
 
 @shared_task(name="notifications.send_due_promotions")
 def send_due_promotions() -> int:
     """Claim scheduled promotions whose time has come, and stalled fan-outs (each exactly once, whatever
     runs this), and send them."""
-    claimed = services.claim_due_promotions() + services.claim_stalled_promotions()
+    claimed = promotions.claim_due_promotions() + promotions.claim_stalled_promotions()
     for promotion_id in claimed:
         send_promotion.delay(promotion_id)
     return len(claimed)
@@ -30,7 +30,7 @@ def send_due_promotions() -> int:
 @shared_task(name="notifications.resend_unacknowledged")
 def resend_unacknowledged() -> int:
     """Re-send deliveries that stayed unacknowledged too long to their users' rooms."""
-    count = services.resend_unacknowledged()
+    count = delivery.resend_unacknowledged()
     if count:
         logger.info("re-sent %d unacknowledged notifications", count)
     return count

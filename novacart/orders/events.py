@@ -3,6 +3,7 @@
 ORDER_PLACED = "orders.order_placed"
 ORDER_STATUS_CHANGED = "orders.order_status_changed"
 PAYMENT_CONFIRMED = "orders.payment_confirmed"
+PAYMENT_REFUNDED = "orders.payment_refunded"
 
 
 def order_placed_payload(order) -> dict:
@@ -29,4 +30,14 @@ def payment_confirmed_payload(order, payment) -> dict:
         "payment_id": payment.id,
         "amount_cents": payment.amount_cents,
         "provider": payment.provider,
+    }
+
+
+def payment_refunded_payload(order, payment) -> dict:
+    return {
+        "order_id": order.id,
+        "user_id": order.user_id,
+        "payment_id": payment.id,
+        "amount_cents": payment.amount_cents,
+        "status": order.status,
     }

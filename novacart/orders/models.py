@@ -32,6 +32,42 @@ LEGAL_MOVES: dict[str, frozenset[str]] = {
 CUSTOMER_CANCELLABLE = frozenset({OrderStatus.PENDING, OrderStatus.PAID})
 
 
+class PaymentStatus(enum.StrEnum):
+    """A payment's life. `refunding`: money taken for an order that will not ship, being given back."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUNDING = "refunding"
+    REFUNDED = "refunded"
+
+
+class OrderPaymentStatus(enum.StrEnum):
+    """An order's `payment_status` (CONTRACT.md): what its payments add up to."""
+
+    NONE = "none"
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+def order_payment_status(payment_statuses: list[str]) -> OrderPaymentStatus:
+    """Money held wins (a refund under way still holds it), then money given back, then a payment
+    under way, then a failed one."""
+    statuses = set(payment_statuses)
+    if statuses & {PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDING}:
+        return OrderPaymentStatus.SUCCEEDED
+    for payment, order in (
+        (PaymentStatus.REFUNDED, OrderPaymentStatus.REFUNDED),
+        (PaymentStatus.PENDING, OrderPaymentStatus.PENDING),
+        (PaymentStatus.FAILED, OrderPaymentStatus.FAILED),
+    ):
+        if payment in statuses:
+            return order
+    return OrderPaymentStatus.NONE
+
+
 class Order(db.Model):
     __tablename__ = "orders"
 
@@ -41,6 +77,9 @@ class Order(db.Model):
     total_cents: Mapped[int]
     shipping_address: Mapped[str] = mapped_column(Text)
     tracking_number: Mapped[str | None] = mapped_column(String(64))
+    payment_status: Mapped[str] = mapped_column(
+        String(16), default=OrderPaymentStatus.NONE, server_default=OrderPaymentStatus.NONE.value
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -97,7 +136,7 @@ class Payment(db.Model):
     provider: Mapped[str] = mapped_column(String(32))
     provider_ref: Mapped[str] = mapped_column(String(128))
     amount_cents: Mapped[int]
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, succeeded, failed
+    status: Mapped[str] = mapped_column(String(16), default=PaymentStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

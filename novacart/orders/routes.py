@@ -8,6 +8,7 @@ from marshmallow import ValidationError as SchemaValidationError
 
 from novacart.auth.security import CUSTOMERS, EMPLOYEES, auth_required, get_current_user
 from novacart.errors import BadRequestError, ValidationError
+from novacart.extensions import limiter
 from novacart.orders import providers, services, signing
 from novacart.orders.models import Order
 from novacart.orders.schemas import (
@@ -26,13 +27,27 @@ from novacart.pagination import Page
 api_bp = Blueprint("orders_api", __name__, url_prefix="/api", description="Orders, payments and shipping")
 
 
+def _order_limit() -> str:
+    return current_app.config["ORDER_RATE_LIMIT"]
+
+
+def _per_user() -> str:
+    return f"user:{get_current_user().id}"
+
+
 @api_bp.route("/orders", methods=["POST"])
 @auth_required(CUSTOMERS)
+@limiter.limit(_order_limit, key_func=_per_user, scope="orders-create")
 @api_bp.arguments(OrderCreateSchema())
 @api_bp.response(201, OrderSchema)
-@api_bp.alt_response(409, description="An item is short of stock or no longer sold")
+@api_bp.alt_response(409, description="An item is short of stock or no longer sold; or too many unpaid orders")
+@api_bp.alt_response(429, description="Too many orders placed recently")
 def create_order(payload: dict) -> Order:
-    """Place an order; its stock is reserved at once, all or nothing."""
+    """Place an order; its stock is reserved at once, all or nothing.
+
+    A customer holds at most `MAX_PENDING_ORDERS` unpaid orders (409 `too_many_pending_orders`); an
+    order left unpaid for `PENDING_ORDER_TTL_SECONDS` is cancelled and its stock returned.
+    """
     lines = [services.LineInput(**line) for line in payload["items"]]
     return services.place_order(get_current_user().id, lines, payload["shipping_address"])
 

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from novacart.orders.models import OrderStatus
+from novacart.orders.models import OrderPaymentStatus, OrderStatus
 from novacart.pagination import MAX_ID, PageArgsSchema, page_schema
 
 MAX_QUANTITY = 1000
@@ -34,6 +34,12 @@ class OrderSchema(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     history = fields.List(fields.Nested(OrderHistorySchema))
+    payment_status = fields.String(
+        metadata={
+            "enum": [s.value for s in OrderPaymentStatus],
+            "description": "What the order's payments add up to; a cancelled order's money is refunded.",
+        }
+    )
 
 
 OrderPageSchema = page_schema(OrderSchema, "OrderPage")
@@ -79,6 +85,9 @@ class PaymentSchema(Schema):
     provider_ref = fields.String()
     amount_cents = fields.Integer()
     redirect_url = fields.String(allow_none=True)
+    client_secret = fields.String(
+        allow_none=True, metadata={"description": "For the browser to confirm the payment with the provider."}
+    )
 
 
 class WebhookEventSchema(Schema):

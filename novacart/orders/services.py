@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from novacart import events
+from novacart import events, realtime, wire
 from novacart.auth import services as auth_services
 from novacart.auth.models import User
-from novacart.db import transactional, utcnow
-from novacart.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from novacart.db import on_commit, transactional, utcnow
+from novacart.errors import ConflictError, ErrorCode, NotFoundError, PermissionDeniedError, ValidationError
 from novacart.extensions import db
 from novacart.inventory import services as inventory_services
 from novacart.orders import events as order_events
 from novacart.orders import providers
+from novacart.orders import tasks as order_tasks
 from novacart.orders.models import (
     CUSTOMER_CANCELLABLE,
     Order,
@@ -27,7 +31,9 @@ from novacart.orders.models import (
     OrderStatus,
     OrderStatusChange,
     Payment,
+    PaymentStatus,
     WebhookEvent,
+    order_payment_status,
 )
 from novacart.pagination import MAX_ID, Page, paginate
 
@@ -35,19 +41,23 @@ logger = logging.getLogger(__name__)
 
 
 class IllegalTransitionError(ConflictError):
-    code, title = "illegal_transition", "Illegal status change"
+    code, title = ErrorCode.ILLEGAL_TRANSITION, "Illegal status change"
 
 
 class PaymentNotAllowedError(ConflictError):
-    code, title = "payment_not_allowed", "Order cannot be paid"
+    code, title = ErrorCode.PAYMENT_NOT_ALLOWED, "Order cannot be paid"
 
 
 class AmountMismatchError(ConflictError):
-    code, title = "amount_mismatch", "Amount does not match"
+    code, title = ErrorCode.AMOUNT_MISMATCH, "Amount does not match"
 
 
 class TrackingMismatchError(ConflictError):
-    code, title = "tracking_mismatch", "Tracking number does not match"
+    code, title = ErrorCode.TRACKING_MISMATCH, "Tracking number does not match"
+
+
+class TooManyPendingOrdersError(ConflictError):
+    code, title = ErrorCode.TOO_MANY_PENDING_ORDERS, "Too many unpaid orders"
 
 
 @dataclass(frozen=True)
@@ -61,8 +71,9 @@ def place_order(user_id: int, lines: list[LineInput], shipping_address: str) -> 
     """Create a pending order and reserve its stock, all or nothing.
 
     Raises InsufficientStockError or ProductUnavailableError (409), and writes nothing, if any line
-    cannot be reserved.
+    cannot be reserved; TooManyPendingOrdersError while the customer holds MAX_PENDING_ORDERS unpaid ones.
     """
+    _check_pending_orders(user_id)
     merged: OrderedDict[int, int] = OrderedDict()
     for line in lines:
         merged[line.product_id] = merged.get(line.product_id, 0) + line.quantity
@@ -90,8 +101,39 @@ def place_order(user_id: int, lines: list[LineInput], shipping_address: str) -> 
     order.history.append(change)
     db.session.flush()
     events.publish(order_events.ORDER_PLACED, order_events.order_placed_payload(order))
+    _emit_order_update(order, None, change.at)
     logger.info("user %s placed order %s (%d cents)", user_id, order.id, total)
     return order
+
+
+def _emit_order_update(order: Order, previous_status: str | None, at) -> None:
+    """Boards and order pages follow at once: `orderUpdate` after the commit, from here, not after a hop
+    through the worker. Caller commits."""
+    update = {
+        "order_id": order.id,
+        "status": str(order.status),
+        "previous_status": previous_status,
+        "at": at.isoformat(),
+    }
+    rooms = [realtime.user_room(order.user_id), realtime.order_room(order.id), realtime.STAFF_ROOM]
+    on_commit(lambda: realtime.emit(wire.ORDER_UPDATE, update, room=rooms))
+
+
+def _check_pending_orders(user_id: int) -> None:
+    """Refuse a customer's next order while they hold MAX_PENDING_ORDERS unpaid ones (stock hoarding).
+
+    The customer's row is locked first (PostgreSQL), so two orders placed at once cannot both squeeze
+    under the limit; SQLite serialises writers anyway.
+    """
+    limit = current_app.config["MAX_PENDING_ORDERS"]
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    pending = db.session.scalar(
+        select(func.count()).where(Order.user_id == user_id, Order.status == OrderStatus.PENDING)
+    )
+    if pending >= limit:
+        raise TooManyPendingOrdersError(
+            f"You have {pending} unpaid orders; pay or cancel one before placing another.", limit=limit
+        )
 
 
 def list_orders(
@@ -142,6 +184,7 @@ def _move(order: Order, status: str, *, by: int | None, note: str | None) -> Non
     db.session.flush()
     db.session.refresh(order)
     events.publish(order_events.ORDER_STATUS_CHANGED, order_events.status_changed_payload(order, previous, change))
+    _emit_order_update(order, previous, now)
 
 
 def _restock(order: Order, actor_id: int | None) -> None:
@@ -173,7 +216,7 @@ def change_status(
         )
     _move(order, status, by=actor_id, note=note)
     if status == OrderStatus.CANCELLED:
-        _restock(order, actor_id)
+        _after_cancel(order, actor_id)
     return order
 
 
@@ -196,8 +239,119 @@ def cancel_order(actor_id: int, order_id: int, note: str | None = None) -> Order
         by=actor_id,
         note=note or ("Cancelled by customer" if not actor.is_employee else None),
     )
-    _restock(order, actor_id)
+    _after_cancel(order, actor_id)
     return order
+
+
+def _after_cancel(order: Order, actor_id: int | None) -> None:
+    """A cancelled order gives back its stock and any money taken. Caller commits."""
+    _restock(order, actor_id)
+    _refund_taken(order)
+
+
+def _refund_taken(order: Order, only: Payment | None = None) -> None:
+    """Claim each succeeded payment of `order` (or just `only`) for a refund, once, and refund it after
+    the commit. Caller commits.
+
+    The claim is a conditional UPDATE succeeded → refunding, so a cancel and a payment webhook racing
+    on the same order can never refund one payment twice.
+    """
+    stmt = update(Payment).where(Payment.order_id == order.id, Payment.status == PaymentStatus.SUCCEEDED)
+    if only is not None:
+        stmt = stmt.where(Payment.id == only.id)
+    claimed = list(
+        db.session.scalars(
+            stmt.values(status=PaymentStatus.REFUNDING, updated_at=utcnow())
+            .returning(Payment.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    for payment_id in claimed:
+        logger.info("payment %s of order %s is refunded: the order will not ship", payment_id, order.id)
+        on_commit(functools.partial(order_tasks.refund_payment.delay, payment_id))
+    _sync_payment_status(order)
+
+
+def _sync_payment_status(order: Order) -> None:
+    """Recompute the order's `payment_status` from its payments. Caller commits."""
+    statuses = list(db.session.scalars(select(Payment.status).where(Payment.order_id == order.id)))
+    order.payment_status = order_payment_status(statuses).value
+    db.session.flush()
+
+
+@transactional
+def refund_payment(payment_id: int) -> bool:
+    """Give a payment claimed for refunding back through its provider, then tell the customer.
+
+    Returns False when there is nothing to do (already refunded, or never claimed). A provider error
+    propagates, so the task retries; the provider de-duplicates by the payment's own refund key.
+    """
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.status != PaymentStatus.REFUNDING:
+        return False
+    providers.payment_provider(payment.provider).refund(
+        reference=payment.provider_ref, amount_cents=payment.amount_cents, idempotency_key=f"refund-{payment.id}"
+    )
+    payment.status = PaymentStatus.REFUNDED
+    order = db.session.get(Order, payment.order_id)
+    _sync_payment_status(order)
+    events.publish(order_events.PAYMENT_REFUNDED, order_events.payment_refunded_payload(order, payment))
+    logger.info("refunded payment %s (%d cents) of order %s", payment.id, payment.amount_cents, order.id)
+    return True
+
+
+def refunds_to_retry(older_than_seconds: float = 300) -> list[int]:
+    """Payments stuck in `refunding` (their task was lost or gave up): the sweep tries them again."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    stmt = select(Payment.id).where(Payment.status == PaymentStatus.REFUNDING, Payment.updated_at < cutoff)
+    return list(db.session.scalars(stmt.order_by(Payment.id).limit(500)))
+
+
+def expire_unpaid_orders(batch: int = 200) -> int:
+    """Cancel pending orders older than PENDING_ORDER_TTL_SECONDS: stock back, customer told. Returns how many.
+
+    Each order is its own transaction; one paid meanwhile is skipped (its move loses the race).
+    """
+    ttl = current_app.config["PENDING_ORDER_TTL_SECONDS"]
+    cutoff = utcnow() - timedelta(seconds=ttl)
+    ids = list(
+        db.session.scalars(
+            select(Order.id)
+            .where(Order.status == OrderStatus.PENDING, Order.created_at < cutoff)
+            .order_by(Order.id)
+            .limit(batch)
+        )
+    )
+    db.session.rollback()
+    expired = 0
+    for order_id in ids:
+        try:
+            expired += _expire(order_id, ttl)
+        except IllegalTransitionError:
+            logger.info("order %s changed while it expired; left as it is", order_id)
+    if expired:
+        logger.info("cancelled %d unpaid orders after %d s", expired, ttl)
+    return expired
+
+
+@transactional
+def _expire(order_id: int, ttl: int) -> bool:
+    order = db.session.get(Order, order_id)
+    if order is None or order.status != OrderStatus.PENDING:
+        return False
+    _move(order, OrderStatus.CANCELLED, by=None, note=f"Not paid within {_duration(ttl)}")
+    _after_cancel(order, None)
+    return True
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds} seconds"
 
 
 @transactional
@@ -214,7 +368,9 @@ def start_payment(actor_id: int, order_id: int) -> dict[str, Any]:
         raise PaymentNotAllowedError(f"Order #{order.id} is {order.status}; only a pending order can be paid.")
     provider = providers.payment_provider()
     pending = db.session.scalar(
-        select(Payment).where(Payment.order_id == order.id, Payment.status == "pending").order_by(Payment.id.desc())
+        select(Payment)
+        .where(Payment.order_id == order.id, Payment.status == PaymentStatus.PENDING)
+        .order_by(Payment.id.desc())
     )
     if pending is None:
         started = provider.create_payment(order_id=order.id, amount_cents=order.total_cents)
@@ -223,9 +379,11 @@ def start_payment(actor_id: int, order_id: int) -> dict[str, Any]:
         )
         db.session.add(pending)
         db.session.flush()
-        redirect_url = started.redirect_url
+        provider.confirm_later(pending)
+        _sync_payment_status(order)
+        redirect_url, client_secret = started.redirect_url, started.client_secret
     else:
-        redirect_url = None
+        redirect_url, client_secret = None, None
     return {
         "payment_id": pending.id,
         "order_id": order.id,
@@ -234,6 +392,7 @@ def start_payment(actor_id: int, order_id: int) -> dict[str, Any]:
         "provider_ref": pending.provider_ref,
         "amount_cents": pending.amount_cents,
         "redirect_url": redirect_url,
+        "client_secret": client_secret,
     }
 
 
@@ -266,7 +425,9 @@ def _data_int(data: dict, key: str) -> int:
 def handle_payment_event(provider_name: str, event: dict) -> bool:
     """Apply a verified payment-provider event once. Returns False for a duplicate event id.
 
-    `payment.succeeded` marks the payment and its pending order paid; `payment.failed` marks the payment failed.
+    `payment.succeeded` marks the payment and its pending order paid; money that arrives for an order
+    that was cancelled meanwhile (or already paid by another payment) is refunded. `payment.failed`
+    marks a pending payment failed. Raises NotFoundError, AmountMismatchError.
     """
     if not _record_webhook_event(f"payments:{provider_name}", event):
         return False
@@ -277,23 +438,43 @@ def handle_payment_event(provider_name: str, event: dict) -> bool:
     )
     if payment is None:
         raise NotFoundError(f"No payment with reference {reference!r}.")
-    order = db.session.get(Order, payment.order_id)
     if event["type"] == "payment.succeeded":
         if _data_int(data, "amount_cents") != payment.amount_cents:
             raise AmountMismatchError("The paid amount does not match the payment.")
-        if payment.status == "succeeded":
-            return True
-        payment.status = "succeeded"
-        if order.status == OrderStatus.PENDING:
-            _move(order, OrderStatus.PAID, by=None, note=f"Payment confirmed by {provider_name}")
-            events.publish(order_events.PAYMENT_CONFIRMED, order_events.payment_confirmed_payload(order, payment))
-        else:
-            logger.warning("payment %s succeeded for order %s in status %s", payment.id, order.id, order.status)
+        apply_payment_success(payment, provider_name)
     elif event["type"] == "payment.failed":
-        payment.status = "failed"
+        apply_payment_failure(payment)
     else:
         logger.info("ignored payment event type %s", event["type"])
     return True
+
+
+def apply_payment_success(payment: Payment, provider_name: str) -> None:
+    """The provider took the money: pay the pending order, or give the money back. Caller commits."""
+    if payment.status != PaymentStatus.PENDING and payment.status != PaymentStatus.FAILED:
+        return  # already applied (another event for the same payment)
+    payment.status = PaymentStatus.SUCCEEDED
+    order = db.session.get(Order, payment.order_id)
+    paid_by_this = False
+    if order.status == OrderStatus.PENDING:
+        try:
+            _move(order, OrderStatus.PAID, by=None, note=f"Payment confirmed by {provider_name}")
+            paid_by_this = True
+            events.publish(order_events.PAYMENT_CONFIRMED, order_events.payment_confirmed_payload(order, payment))
+        except IllegalTransitionError:
+            logger.info("order %s changed while payment %s succeeded; it is %s", order.id, payment.id, order.status)
+    if not paid_by_this:
+        # Cancelled (by its customer, staff or the expiry sweep) or paid twice: the money goes back.
+        _refund_taken(order, only=payment)
+    else:
+        _sync_payment_status(order)
+
+
+def apply_payment_failure(payment: Payment) -> None:
+    """The provider gave up on a payment. Caller commits."""
+    if payment.status == PaymentStatus.PENDING:
+        payment.status = PaymentStatus.FAILED
+        _sync_payment_status(db.session.get(Order, payment.order_id))
 
 
 @transactional

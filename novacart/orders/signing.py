@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 
-from novacart.errors import BadRequestError
+from novacart.errors import BadRequestError, ErrorCode
 
 HEADER = "X-NovaCart-Signature"
+# ASCII only: str.isdigit() accepts "²" and "٣", and hmac.compare_digest raises on non-ASCII text.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"[0-9a-f]{64}")
 
 
 class InvalidSignatureError(BadRequestError):
-    code, title = "invalid_signature", "Invalid signature"
+    code, title = ErrorCode.INVALID_SIGNATURE, "Invalid signature"
 
 
 class StaleSignatureError(BadRequestError):
-    code, title = "stale_signature", "Stale signature"
+    code, title = ErrorCode.STALE_SIGNATURE, "Stale signature"
 
 
 def compute(secret: str, timestamp: int, body: bytes) -> str:
@@ -38,9 +42,9 @@ def verify(secret: str, header: str | None, body: bytes, *, tolerance: int, now:
     signatures: list[str] = []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit() and len(value) <= 12:
+        if key == "t" and _TIMESTAMP.fullmatch(value):
             timestamp = int(value)
-        elif key == "v1" and value:
+        elif key == "v1" and _SIGNATURE.fullmatch(value):
             signatures.append(value)
     if timestamp is None or not signatures:
         raise InvalidSignatureError(f"The {HEADER} header is malformed.")

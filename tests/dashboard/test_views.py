@@ -14,7 +14,7 @@ from novacart.auth.models import Role, User
 from novacart.extensions import db
 from novacart.inventory import services as inventory_services
 from novacart.inventory.models import Product, StockMovement
-from novacart.notifications import services as notification_services
+from novacart.notifications import delivery, inbox, preferences, promotions
 from novacart.notifications.models import Notification, Promotion
 from novacart.orders import services as order_services
 from novacart.orders.models import Order
@@ -68,7 +68,7 @@ def world(make_user, make_product, place_order):
     customer_id, _ = make_user("customer", name="Carla Customer", email=f"carla-{uuid.uuid4().hex[:6]}@example.test")
     product_id = make_product(stock=10, threshold=2, name="A4 copy paper")
     order_id = place_order(customer_id, {product_id: 2})
-    promotion = notification_services.create_promotion(None, "Later", "Soon", [], datetime.now(UTC) + timedelta(days=1))
+    promotion = promotions.create_promotion(None, "Later", "Soon", [], datetime.now(UTC) + timedelta(days=1))
     return {"customer": customer_id, "product": product_id, "order": order_id, "promotion": promotion.id}
 
 
@@ -88,7 +88,7 @@ def field_block(text: str, name: str) -> str:
 
 
 def notify(user_id: int, title: str = "Hello", type_: str = "low_stock", **data) -> int:
-    return notification_services.create(None, user_id, type_, title, f"{title}!", data or None)["id"]
+    return delivery.create(None, user_id, type_, title, f"{title}!", data or None)["id"]
 
 
 # -- access ---------------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ def test_background_requests_of_an_anonymous_visitor_get_401_not_a_redirect(anon
 def test_pages_refuse_a_customer_session_with_403(sign_in, admin, world, path):
     # given a staff member signed in, who is then made a customer by an admin
     staff_id, client = sign_in("staff")
-    auth_services.change_role(admin[0], staff_id, Role.CUSTOMER)
+    auth_services.update_user(admin[0], staff_id, role=Role.CUSTOMER)
     notification_id = notify(staff_id)
     # when
     response = client.get(fill(path, {**world, "notification": notification_id}))
@@ -241,7 +241,7 @@ def test_posts_without_a_csrf_token_are_refused_with_400(sign_in, world, path, d
     assert (product.name, product.stock, product.is_active) == ("A4 copy paper", 8, True)
     assert db.session.get(Promotion, world["promotion"]).status == "scheduled"
     assert db.session.get(User, world["customer"]).role == Role.CUSTOMER
-    assert notification_services.unread_count(admin_id) == 1
+    assert inbox.unread_count(admin_id) == 1
     assert client.get("/dashboard/orders/").status_code == 200  # still signed in
 
 
@@ -364,7 +364,7 @@ def test_status_button_moves_the_order_and_the_customer_is_notified(sign_in, wor
     order = db.session.get(Order, world["order"])
     assert order.status == "shipped" and order.tracking_number
     assert order.history[-1].by == staff_id
-    notes = notification_services.find_by_user(world["customer"], limit=10).items
+    notes = inbox.find_by_user(world["customer"], limit=10).items
     assert notes[0].type == "order_status" and notes[0].data["status"] == "shipped"
     assert f"Order #{order.id} is now shipped." in page_text(client.get("/dashboard/orders/"))
 
@@ -618,7 +618,7 @@ def test_mark_read_and_mark_all_read(sign_in):
     assert f'id="notification-{first}"' not in unread and "n1" in unread
     response = submit(client, "/dashboard/notifications/read-all", follow_redirects=True)
     assert "2 marked read." in page_text(response)
-    assert notification_services.unread_count(staff_id) == 0
+    assert inbox.unread_count(staff_id) == 0
 
 
 def test_marking_someone_elses_notification_read_is_a_404(sign_in, make_user):
@@ -650,8 +650,8 @@ def test_feed_filters_by_type(sign_in):
 @pytest.fixture
 def shoppers(make_user):
     ids = [make_user("customer")[0] for _ in range(3)]
-    notification_services.update_preferences(ids[0], None, ["paper", "ink"])
-    notification_services.update_preferences(ids[1], None, ["paper"])
+    preferences.update_preferences(ids[0], None, ["paper", "ink"])
+    preferences.update_preferences(ids[1], None, ["paper"])
     return ids
 
 
@@ -659,7 +659,7 @@ def test_audience_endpoint_counts_the_customers_a_promotion_reaches(sign_in, sho
     _, client = sign_in("staff")
     assert client.get("/dashboard/promotions/audience").get_json()["recipients"] == 3
     body = client.get("/dashboard/promotions/audience?interests=Paper, ink").get_json()
-    assert body == {"recipients": 2, "interests": ["paper", "ink"]}
+    assert body == {"recipients": 2, "interests": ["ink", "paper"]}
     assert client.get("/dashboard/promotions/audience?interests=ink").get_json()["recipients"] == 1
     assert client.get("/dashboard/promotions/audience?interests=gardening").get_json()["recipients"] == 0
     assert re.search(r'id="audience-count">3<', page_text(client.get("/dashboard/promotions/")))
@@ -672,7 +672,7 @@ def test_a_promotion_sent_now_reaches_matching_customers_and_lists_its_recipient
     assert response.status_code == 200
     promotion = db.session.query(Promotion).one()
     assert (promotion.status, promotion.recipients, promotion.interests) == ("sent", 2, ["paper"])
-    assert [n.title for n in notification_services.find_by_user(shoppers[1], limit=5).items] == ["Paper week"]
+    assert [n.title for n in inbox.find_by_user(shoppers[1], limit=5).items] == ["Paper week"]
     row = re.search(rf'<tr id="promotion-{promotion.id}">.*?</tr>', page_text(response), re.S).group(0)
     assert "Paper week" in row and "sent" in row and '<td class="num">2</td>' in row
 

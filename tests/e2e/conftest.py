@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
 
 from tests.e2e.harness import Recorder, cleanup, fresh_database, start_system
-
-
-def redis_url_for_e2e() -> str:
-    """The test Redis, on its own database index (the in-process tests flush theirs)."""
-    base = os.environ["TEST_REDIS_URL"].rsplit("/", 1)[0]
-    return f"{base}/13"
 
 
 @pytest.fixture(scope="session")
@@ -24,14 +17,19 @@ def e2e_database_url():
 
 
 @pytest.fixture(scope="session")
-def system(e2e_database_url):
-    """web (gevent, the default) ×2 on two ports, a Celery worker and beat, sharing one Redis and one database."""
-    import redis
+def system(e2e_database_url, tmp_path_factory):
+    """web (gevent, the default) ×2 on two ports, a Celery worker and beat, sharing one Redis and one database.
 
-    redis.Redis.from_url(redis_url_for_e2e()).flushdb()
-    running = start_system(redis_url_for_e2e(), e2e_database_url, web=2)
+    The Redis is a private redis-server: two test runs on one machine (or a leftover process) must never
+    share a Celery queue or a Socket.IO channel, or each system would consume the other's events."""
+    from tests.system.harness import RedisServer
+
+    redis = RedisServer(tmp_path_factory.mktemp("e2e-redis"))
+    redis.start()
+    running = start_system(redis.url(0), e2e_database_url, web=2)
     yield running
     cleanup(running)
+    redis.stop()
 
 
 @pytest.fixture
@@ -46,6 +44,8 @@ def recorders(system):
     yield open_
     for recorder in opened:
         recorder.close()
+    # every payload any of them received matches /api/asyncapi.json
+    assert [problem for recorder in opened for problem in recorder.invalid] == []
 
 
 @pytest.fixture(scope="session")
@@ -82,8 +82,10 @@ def product(system, staff_user):
 def browser():
     """Headless Chromium, one for the whole session: Playwright's sync API runs one instance per thread,
     so every browser test module (the client's, the dashboard's) shares this one."""
-    from tests.e2e.browser import launch, unavailable
+    from tests.e2e.browser import launch, skipping, unavailable
 
+    if skipping():
+        pytest.skip("browser tests skipped: SKIP_BROWSER=1")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

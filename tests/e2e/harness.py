@@ -7,6 +7,7 @@ the Procfile starts them; logs go to files under the system's directory for post
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -27,11 +28,11 @@ import requests
 import socketio
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRETS = {
-    "SECRET_KEY": "e2e-secret-key-0123456789abcdef",
-    "JWT_SECRET_KEY": "e2e-jwt-secret-key-0123456789abcdef",
-    "PAYMENT_WEBHOOK_SECRET": "e2e-payment-secret-0123456789",
-    "SHIPPING_WEBHOOK_SECRET": "e2e-shipping-secret-0123456789",
+SECRETS = {  # production wants 32 characters or more
+    "SECRET_KEY": "e2e-secret-key-0123456789abcdef-0123456789",
+    "JWT_SECRET_KEY": "e2e-jwt-secret-key-0123456789abcdef-0123456789",
+    "PAYMENT_WEBHOOK_SECRET": "e2e-payment-secret-0123456789abcdef-0123",
+    "SHIPPING_WEBHOOK_SECRET": "e2e-shipping-secret-0123456789abcdef-0123",
 }
 
 
@@ -270,10 +271,16 @@ def start_system(
         **{k: v for k, v in os.environ.items() if not k.startswith(("NOVACART_", "TEST_", "PYTEST"))},
         **SECRETS,
         "NOVACART_CONFIG": "production",
+        # Production settings, minus what needs a real provider and HTTPS on loopback.
+        "ALLOW_SANDBOX_PAYMENTS": "true",
+        "SESSION_COOKIE_SECURE": "false",
         "DATABASE_URL": database_url or f"sqlite:///{workdir / 'novacart.db'}",
         "REDIS_URL": redis_url,
         "AUTH_RATE_LIMIT": "10000/minute",
         "NOTIFICATION_RATE_LIMIT": "100000/minute",
+        "ORDER_RATE_LIMIT": "100000/minute",  # tests/system/test_safety.py checks the real limits
+        "MAX_PENDING_ORDERS": "1000",
+        "SOCKET_CONNECT_RATE_LIMIT": "100000/minute",
         "PROMOTION_POLL_SECONDS": "0.5",
         "OUTBOX_SWEEP_SECONDS": "2",
         "SANDBOX_PAYMENT_DELAY_SECONDS": "0.2",
@@ -302,8 +309,36 @@ def cleanup(system: System) -> None:
     shutil.rmtree(system.workdir, ignore_errors=True)
 
 
+@functools.cache
+def wire_validators(base_url: str) -> dict[str, Any]:
+    """A JSON Schema validator per Socket.IO event, from the system's own /api/asyncapi.json."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    document = requests.get(base_url + "/api/asyncapi.json", timeout=10).json()
+    registry = Registry().with_resource("urn:asyncapi", Resource(contents=document, specification=DRAFT202012))
+    validators = {}
+    for message in document["components"]["messages"].values():
+        ref = "urn:asyncapi" + message["payload"]["$ref"]
+        validators[message["name"]] = Draft202012Validator({"$ref": ref}, registry=registry)
+    return validators
+
+
+def check_wire(base_url: str, event: str, payload: Any) -> str | None:
+    """Why `payload` is not what the AsyncAPI document says `event` carries, or None."""
+    validator = wire_validators(base_url.rstrip("/")).get(event)
+    if validator is None:
+        return f"{event!r} is not in /api/asyncapi.json"
+    error = next(iter(validator.iter_errors(payload)), None)
+    return f"{event}: {error.message} at {list(error.absolute_path)}" if error else None
+
+
 class Recorder:
-    """A python-socketio client over a real socket that records every event and can wait for them."""
+    """A python-socketio client over a real socket that records every event and can wait for them.
+
+    Every payload it receives is checked against the system's AsyncAPI document; `invalid` lists what
+    did not match (the `recorders` fixture fails a test that received any)."""
 
     def __init__(
         self,
@@ -323,10 +358,17 @@ class Recorder:
         self.client.on("*", self._on_any)
         self.client.on("connect_error", self._on_connect_error)
         self.connect_error: Any = None
+        self.invalid: list[str] = []
 
     def _on_any(self, event: str, *args: Any) -> None:
         payload = args[0] if args else None
+        try:
+            problem = check_wire(self.url, event, payload)
+        except Exception as exc:  # a broken check must fail the test, not kill the client's thread
+            problem = f"{event}: could not be checked ({exc!r})"
         with self.cond:
+            if problem:
+                self.invalid.append(problem)
             self.events.append((event, payload))
             self.cond.notify_all()
         if self.auto_ack and event == "notification" and isinstance(payload, dict):

@@ -38,10 +38,10 @@ def wait_for_queue_depth(depth: int, timeout: float = 5.0) -> None:
     import time
 
     from novacart.extensions import db
-    from novacart.notifications import services
+    from novacart.notifications import delivery
 
     deadline = time.monotonic() + timeout
-    while services.queue_stats()["depth"] != depth:
+    while delivery.queue_stats()["depth"] != depth:
         db.session.rollback()
         if time.monotonic() > deadline:
             raise TimeoutError(f"delivery queue did not reach {depth} in {timeout}s")

@@ -51,7 +51,8 @@ def load(results: Path) -> list[dict]:
         if key in rows and rows[key].get("size", 0) > row.get("size", 0):
             continue
         rows[key] = row
-    return sorted(rows.values(), key=lambda r: (r.get("database") != "sqlite", r["group"] != "fault", r["order"]))
+    groups = {"fault": 0, "attack": 1, "safety": 2}
+    return sorted(rows.values(), key=lambda r: (r.get("database") != "sqlite", groups.get(r["group"], 3), r["order"]))
 
 
 def _cell(text: object) -> str:
@@ -74,7 +75,7 @@ def render(rows: list[dict]) -> str:
     lines = [HEADER, f"Last run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n"]
     for database in dict.fromkeys(r.get("database", "sqlite") for r in rows):
         label = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(database, database)
-        for group, title in (("fault", "Faults"), ("attack", "Attacks")):
+        for group, title in (("fault", "Faults"), ("attack", "Attacks"), ("safety", "Safe to deploy")):
             chosen = [r for r in rows if r["group"] == group and r.get("database", "sqlite") == database]
             if not chosen:
                 continue

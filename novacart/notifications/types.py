@@ -1,0 +1,222 @@
+"""The notification types: one entry each, and everything else derives from it.
+
+An entry says who may receive the type (its audience), whether it can be turned off, which channels
+it may use and which of them are on by default, its label, description and icon name, and its texts:
+message templates with named parameters, per variant (an order's status, say). A trigger names a
+type, a variant and the parameters; preferences, the schemas, `GET /api/notifications/types`, the
+dashboard's feed and the React client (through that endpoint) derive everything else. Adding a type
+is one `register(...)` here plus its trigger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from novacart.auth.models import Role
+
+IN_APP, EMAIL, PUSH = "in_app", "email", "push"
+CHANNELS = (IN_APP, EMAIL, PUSH)
+EVERYONE = frozenset(Role)
+CUSTOMERS = frozenset({Role.CUSTOMER})
+EMPLOYEES = frozenset({Role.STAFF, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
+DEFAULT_VARIANT = ""
+
+
+@dataclass(frozen=True)
+class Texts:
+    """A title and a message, each a template with %(name)s parameters."""
+
+    title: str
+    message: str
+
+
+@dataclass(frozen=True)
+class NotificationType:
+    name: str
+    label: str
+    description: str
+    icon: str
+    audience: frozenset[Role]
+    always_on: bool = False
+    channels: tuple[str, ...] = (IN_APP,)  # the channels this type may use
+    default_channels: tuple[str, ...] = (IN_APP,)  # those on until the user turns them off
+    texts: Mapping[str, Texts] = field(default_factory=dict)  # variant → texts; "" is the default
+
+    def for_role(self, role: Role) -> bool:
+        return role in self.audience
+
+    def render(self, variant: str = DEFAULT_VARIANT, **params: Any) -> tuple[str, str]:
+        """The title and message of this variant with `params` filled in.
+
+        Raises KeyError for a variant the type does not have (a programming error, not user input).
+        """
+        texts = self.texts[variant]
+        return texts.title % params, texts.message % params
+
+    def has_variant(self, variant: str) -> bool:
+        return variant in self.texts
+
+
+REGISTRY: dict[str, NotificationType] = {}
+
+
+def register(kind: NotificationType) -> NotificationType:
+    if kind.name in REGISTRY:
+        raise ValueError(f"notification type {kind.name!r} is registered twice")
+    unknown = set(kind.channels) - set(CHANNELS) or set(kind.default_channels) - set(kind.channels)
+    if unknown or IN_APP not in kind.channels:
+        raise ValueError(f"{kind.name}: channels must include in_app and be among {CHANNELS}")
+    REGISTRY[kind.name] = kind
+    return kind
+
+
+def unregister(name: str) -> None:
+    """Remove a type (tests register throwaway ones)."""
+    REGISTRY.pop(name, None)
+
+
+def get(name: str) -> NotificationType:
+    return REGISTRY[name]
+
+
+def names() -> list[str]:
+    return list(REGISTRY)
+
+
+def for_role(role: Role) -> list[NotificationType]:
+    return [kind for kind in REGISTRY.values() if kind.for_role(role)]
+
+
+def always_on() -> frozenset[str]:
+    return frozenset(name for name, kind in REGISTRY.items() if kind.always_on)
+
+
+def known(names_: Iterable[str]) -> set[str]:
+    """Which of `names_` are registered types."""
+    return set(names_) & set(REGISTRY)
+
+
+ORDER_STATUS = register(
+    NotificationType(
+        name="order_status",
+        label="Order updates",
+        description="Your order's progress: received, paid, being prepared, shipped, delivered or cancelled.",
+        icon="package",
+        audience=CUSTOMERS,
+        always_on=True,
+        channels=(IN_APP, EMAIL, PUSH),
+        default_channels=(IN_APP, EMAIL, PUSH),
+        texts={
+            "pending": Texts(
+                "Order #%(order_id)s received",
+                "We received your order #%(order_id)s (%(total)s). Pay for it to have it prepared.",
+            ),
+            "paid": Texts(
+                "Order #%(order_id)s is paid",
+                "We received your payment for order #%(order_id)s. We'll start preparing it shortly.",
+            ),
+            "preparing": Texts(
+                "Order #%(order_id)s is being prepared",
+                "We're packing order #%(order_id)s in our warehouse.",
+            ),
+            "shipped": Texts(
+                "Order #%(order_id)s has shipped",
+                "Your order #%(order_id)s has shipped — tracking %(tracking)s.",
+            ),
+            "delivered": Texts(
+                "Order #%(order_id)s was delivered",
+                "Your order #%(order_id)s was delivered. Enjoy, and tell us what you think!",
+            ),
+            "cancelled": Texts(
+                "Order #%(order_id)s was cancelled",
+                "Your order #%(order_id)s was cancelled%(reason)s. Any reserved items were restocked.",
+            ),
+            "refunded": Texts(
+                "Refund for order #%(order_id)s",
+                "We refunded %(amount)s for order #%(order_id)s, which was cancelled. "
+                "It reaches your account in a few days.",
+            ),
+        },
+    )
+)
+
+LOW_STOCK = register(
+    NotificationType(
+        name="low_stock",
+        label="Low stock",
+        description="A product's stock fell to or below its threshold.",
+        icon="alert",
+        audience=EMPLOYEES,
+        texts={
+            "": Texts(
+                "Low stock: %(name)s",
+                "Only %(stock)s left of %(name)s (SKU %(sku)s); the threshold is %(threshold)s.",
+            ),
+            "out": Texts("Low stock: %(name)s", "%(name)s (SKU %(sku)s) is out of stock."),
+        },
+    )
+)
+
+NEW_REVIEW = register(
+    NotificationType(
+        name="new_review",
+        label="New reviews",
+        description="A customer reviewed a product.",
+        icon="star",
+        audience=ADMINS,
+        texts={
+            "": Texts(
+                "New %(rating)s★ review of %(product)s",
+                "%(author)s rated %(product)s %(rating)s/5: “%(excerpt)s”",
+            )
+        },
+    )
+)
+
+PAYMENT_RECEIVED = register(
+    NotificationType(
+        name="payment_received",
+        label="Payments received",
+        description="A customer's payment was confirmed by the payment provider.",
+        icon="card",
+        audience=ADMINS,
+        texts={
+            "": Texts(
+                "Payment received: order #%(order_id)s",
+                "%(amount)s paid for order #%(order_id)s (%(provider)s).",
+            )
+        },
+    )
+)
+
+BACK_IN_STOCK = register(
+    NotificationType(
+        name="back_in_stock",
+        label="Back in stock",
+        description="A product on your waitlist can be ordered again.",
+        icon="restock",
+        audience=CUSTOMERS,
+        channels=(IN_APP, EMAIL, PUSH),
+        default_channels=(IN_APP, EMAIL, PUSH),
+        texts={
+            "": Texts(
+                "Back in stock: %(name)s",
+                "%(name)s is back in stock (%(stock)s available). Order before it runs out again.",
+            )
+        },
+    )
+)
+
+PROMOTION = register(
+    NotificationType(
+        name="promotion",
+        label="Promotions",
+        description="Offers that match your interests. Their text is written by our staff.",
+        icon="tag",
+        audience=CUSTOMERS,
+        channels=(IN_APP, EMAIL, PUSH),
+    )
+)
