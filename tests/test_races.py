@@ -139,7 +139,7 @@ def test_two_beats_claiming_one_due_promotion_claim_it_once(app, client, staff):
 
     import time_machine
 
-    from novacart.notifications import services
+    from novacart.notifications import promotions
 
     send_at = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)).isoformat()
     body = {"title": "Claimed once", "message": "m", "send_at": send_at}
@@ -148,7 +148,7 @@ def test_two_beats_claiming_one_due_promotion_claim_it_once(app, client, staff):
     # when: both beats saw it due; the second claims it first
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=6)):
         late, early = race(
-            app, r"^UPDATE promotions SET status", services.claim_due_promotions, services.claim_due_promotions
+            app, r"^UPDATE promotions SET status", promotions.claim_due_promotions, promotions.claim_due_promotions
         )
 
     # then

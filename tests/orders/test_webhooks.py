@@ -36,7 +36,9 @@ def count(model, *where) -> int:
 
 @pytest.fixture
 def unpaid(app, client, customer, make_product):
-    """An order whose payment was started but whose provider has not answered: (order id, payment ref)."""
+    """An order whose payment was started but whose provider has not answered: (order id, payment ref).
+
+    The payment's id is `unpaid_payment_id(order id)`."""
     from novacart.extensions import db
     from novacart.orders.models import Payment
 
@@ -45,6 +47,13 @@ def unpaid(app, client, customer, make_product):
     db.session.add(Payment(order_id=order_id, provider="sandbox", provider_ref="sbx_pay_unpaid", amount_cents=1000))
     db.session.commit()
     return order_id, "sbx_pay_unpaid"
+
+
+def payment_id_of(order_id: int) -> int:
+    from novacart.extensions import db
+    from novacart.orders.models import Payment
+
+    return db.session.scalar(select(Payment.id).where(Payment.order_id == order_id))
 
 
 def payment_event(event_id: str, type_: str, order_id: int, ref: str, amount: int = 1000) -> dict:
@@ -168,10 +177,11 @@ def test_a_pick_up_without_a_tracking_number_ships_the_order_without_one(client,
 
 
 class Flaky:
-    """Our web process as the sandbox task meets it over HTTP: the first `failures` requests answer 503."""
+    """Our web process as the sandbox task meets it over HTTP: the first `failures` requests answer `status`
+    (503: restarting; 400: a web configured with another webhook secret), the others reach the app."""
 
-    def __init__(self, app, failures: int) -> None:
-        self.app, self.failures, self.requests, self.statuses = app, failures, [], []
+    def __init__(self, app, failures: int, status: str = "503 Service Unavailable") -> None:
+        self.app, self.failures, self.status, self.requests, self.statuses = app, failures, status, [], []
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
@@ -179,8 +189,8 @@ class Flaky:
             self.requests.append(environ["PATH_INFO"])
             failing = len(self.requests) <= self.failures
         if failing:
-            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
-            return [b"restarting"]
+            start_response(self.status, [("Content-Type", "text/plain")])
+            return [b"not now"]
 
         def recording_start_response(status, headers, *args):
             self.statuses.append(int(status.split()[0]))
@@ -194,8 +204,8 @@ def web_over_http(app) -> Iterator:
     """serve(failures) → a loopback HTTP server running the app; SANDBOX_WEBHOOK_BASE_URL points at it."""
     servers = []
 
-    def serve(failures: int = 0) -> Flaky:
-        flaky = Flaky(app, failures)
+    def serve(failures: int = 0, status: str = "503 Service Unavailable") -> Flaky:
+        flaky = Flaky(app, failures, status)
         server = make_server("127.0.0.1", 0, flaky, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
@@ -226,15 +236,15 @@ def test_sandbox_webhook_answered_5xx_is_retried_until_the_web_takes_it(client, 
     from novacart.orders import tasks
 
     web = web_over_http(failures=1)
-    order_id, ref = unpaid
-    event = payment_event("evt_w1", "payment.succeeded", order_id, ref)
+    order_id, _ = unpaid
+    payment_id = payment_id_of(order_id)
     # when the web answers 503 (restarting), the task asks Celery to run it again later
     with pytest.raises(Retry) as retry:
-        tasks.send_sandbox_webhook.delay("payments", event)
+        tasks.send_sandbox_webhook.delay("payments", payment_id)
     assert isinstance(retry.value.exc, RuntimeError) and "503" in str(retry.value.exc)
     assert order_of(client, customer[1], order_id)["status"] == "pending"
     # then the retry (what the worker runs next) gets through
-    assert tasks.send_sandbox_webhook.apply(("payments", event), retries=1).result == 200
+    assert tasks.send_sandbox_webhook.apply(("payments", payment_id), retries=1).result == 200
     assert web.requests == ["/api/webhooks/payments"] * 2
     assert order_of(client, customer[1], order_id)["status"] == "paid"
 
@@ -243,24 +253,24 @@ def test_sandbox_webhook_gives_up_after_its_last_retry(client, customer, unpaid,
     from novacart.orders import tasks
 
     web_over_http(failures=100)
-    order_id, ref = unpaid
-    event = payment_event("evt_g1", "payment.succeeded", order_id, ref)
+    order_id, _ = unpaid
     last = tasks.send_sandbox_webhook.max_retries
     with pytest.raises(RuntimeError, match="answered 503"):
-        tasks.send_sandbox_webhook.apply(("payments", event), retries=last)
+        tasks.send_sandbox_webhook.apply(("payments", payment_id_of(order_id)), retries=last)
     assert order_of(client, customer[1], order_id)["status"] == "pending"
 
 
-def test_sandbox_webhook_refused_with_a_4xx_is_logged_and_not_retried(app, client, customer, unpaid, caplog):
+def test_sandbox_webhook_refused_with_a_4xx_is_logged_and_not_retried(client, customer, unpaid, web_over_http, caplog):
     from novacart.orders import tasks
 
+    web = web_over_http(failures=100, status="400 Bad Request")  # e.g. a web with another webhook secret
     order_id, _ = unpaid
-    event = payment_event("evt_r1", "payment.succeeded", order_id, "sbx_pay_unknown")
+    payment_id = payment_id_of(order_id)
     with caplog.at_level(logging.ERROR, logger="novacart.orders.tasks"):
-        status = tasks.send_sandbox_webhook.apply(("payments", event)).result
-    assert status == 404
+        status = tasks.send_sandbox_webhook.apply(("payments", payment_id)).result
+    assert status == 400 and len(web.requests) == 1
     assert [r.getMessage() for r in caplog.records if r.name == "novacart.orders.tasks"] == [
-        "sandbox payments webhook evt_r1 was refused with 404"
+        f"sandbox payments webhook evt_sbx_pay_{payment_id} was refused with 400"
     ]
     assert order_of(client, customer[1], order_id)["status"] == "pending"
 
