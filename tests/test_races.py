@@ -182,3 +182,34 @@ def test_an_order_for_a_product_deactivated_meanwhile_is_refused_and_reserves_no
     db.session.expire_all()
     assert db.session.get(Product, product_id).stock == 5
     assert count(Order) == 0
+
+
+def test_an_order_paid_while_the_expiry_sweep_cancels_it_stays_paid(app, client, customer, staff, make_product):
+    import datetime as dt
+
+    import time_machine
+
+    from novacart.orders import services as order_services
+
+    product_id = make_product(stock=5)
+    body = {"items": [{"product_id": product_id, "quantity": 1}], "shipping_address": ADDRESS}
+    order_id = client.post("/api/orders", json=body, headers=customer[1]).get_json()["id"]
+    path = f"/api/orders/{order_id}/status"
+    ttl, app.config["PENDING_ORDER_TTL_SECONDS"] = app.config["PENDING_ORDER_TTL_SECONDS"], 60  # tokens outlive it
+
+    # when: the sweep found the order overdue; staff record its payment before the sweep's cancel
+    try:
+        with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=120)):
+            expired, paid = race(
+                app,
+                r"^UPDATE orders SET status",
+                order_services.expire_unpaid_orders,
+                lambda: client.patch(path, json={"status": "paid"}, headers=staff[1]),
+            )
+    finally:
+        app.config["PENDING_ORDER_TTL_SECONDS"] = ttl
+
+    # then
+    assert paid.status_code == 200 and expired == 0
+    order = client.get(f"/api/orders/{order_id}", headers=customer[1]).get_json()
+    assert [h["status"] for h in order["history"]] == ["pending", "paid"]

@@ -138,3 +138,28 @@ def test_the_sweep_gives_up_on_an_event_after_max_attempts(app):
     assert calls == {last_chance: 1}
     assert stored(last_chance).dispatched_at is not None and stored(last_chance).attempts == tasks.MAX_ATTEMPTS
     assert stored(given_up).dispatched_at is None and stored(given_up).attempts == tasks.MAX_ATTEMPTS
+
+
+def test_pruning_deletes_old_dispatched_events_in_batches_and_never_an_undispatched_one(app):
+    # given three old dispatched events, an old undispatched one and a recent dispatched one
+    def event(*, dispatched: bool, age_days: float) -> int:
+        from novacart.db import utcnow
+        from novacart.events.models import OutboxEvent
+        from novacart.extensions import db
+
+        event_id = events.publish(FLAKY, {"failures": 0})
+        row = db.session.get(OutboxEvent, event_id)
+        row.created_at = utcnow() - dt.timedelta(days=age_days)
+        row.dispatched_at = row.created_at if dispatched else None
+        commit_then_die()
+        return event_id
+
+    old = [event(dispatched=True, age_days=30) for _ in range(3)]
+    lost = event(dispatched=False, age_days=30)
+    recent = event(dispatched=True, age_days=1)
+    # when
+    pruned = tasks.prune_outbox(batch=2)
+    # then
+    assert pruned == 3 and [stored(i) for i in old] == [None] * 3
+    assert stored(lost) is not None and stored(recent) is not None
+    assert tasks.prune_outbox(batch=2) == 0
