@@ -129,8 +129,7 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
-    OPENAPI_SWAGGER_UI_PATH = "/docs"
-    OPENAPI_SWAGGER_UI_URL = os.environ.get("OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/")
+    # /api/docs is novacart/apidocs.py's own page (vendored Swagger UI), not flask-smorest's CDN one.
     API_SPEC_OPTIONS = {
         "info": {"description": "Users, products, stock, orders and real-time notifications for an online shop."},
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
@@ -153,6 +152,10 @@ class Config:
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
 
     # Notifications
+    # Staff hear of the first order after a quiet spell at once, of the orders that follow within this
+    # window in one digest at its end (checked every NEW_ORDER_DIGEST_POLL_SECONDS).
+    NEW_ORDER_DIGEST_SECONDS = float(os.environ.get("NEW_ORDER_DIGEST_SECONDS", "60"))
+    NEW_ORDER_DIGEST_POLL_SECONDS = float(os.environ.get("NEW_ORDER_DIGEST_POLL_SECONDS", "5"))
     NOTIFICATION_RATE_LIMIT = os.environ.get("NOTIFICATION_RATE_LIMIT", "120/minute")
     PROMOTION_POLL_SECONDS = float(os.environ.get("PROMOTION_POLL_SECONDS", "5"))
     # A promotion `sending` without progress for this long lost its worker: beat resumes it.
@@ -212,6 +215,11 @@ class Config:
                     "schedule": cls.PENDING_ORDER_SWEEP_SECONDS,
                 },
                 "events-prune-outbox": {"task": "events.prune_outbox", "schedule": 3600.0},
+                "notifications-send-new-order-digest": {
+                    "task": "notifications.send_new_order_digest",
+                    "schedule": cls.NEW_ORDER_DIGEST_POLL_SECONDS,
+                },
+                "notifications-prune-order-alerts": {"task": "notifications.prune_order_alerts", "schedule": 3600.0},
             },
         }
 

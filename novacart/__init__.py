@@ -64,7 +64,7 @@ def _configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask, *, worker: bool, serving: bool = False) -> None:
     from novacart import errors, kv, realtime
     from novacart.celery_app import celery_init_app
-    from novacart.extensions import api, csrf, db, jwt, limiter, login_manager, migrate
+    from novacart.extensions import api, cors, csrf, db, jwt, limiter, login_manager, migrate
 
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
@@ -88,6 +88,16 @@ def register_extensions(app: Flask, *, worker: bool, serving: bool = False) -> N
     login_manager.login_message_category = "info"
     csrf.init_app(app)  # checked by the dashboard blueprint only (WTF_CSRF_CHECK_DEFAULT is off)
     limiter.init_app(app)
+    # Browsers on ALLOWED_ORIGINS may call the API (the origin echoed, never *); any other origin gets no
+    # CORS headers. Bearer tokens, not cookies: no credentials mode. The same list guards Socket.IO.
+    cors.init_app(
+        app,
+        resources={r"/api/*": {"origins": app.config["ALLOWED_ORIGINS"]}},
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Retry-After", "Allow"],
+        supports_credentials=False,
+        max_age=600,
+    )
     api.init_app(app)
     kv.init_app(app)
     errors.init_app(app)
@@ -111,7 +121,7 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int, wal_autocheckpoint: int) 
 
 
 def register_blueprints(app: Flask) -> None:
-    from novacart import asyncapi, metrics, ops, seed
+    from novacart import apidocs, metrics, ops, seed
     from novacart.auth import cli as auth_cli
     from novacart.auth import routes as auth_routes
     from novacart.auth import security  # noqa: F401  (registers the token and session loaders)
@@ -132,6 +142,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_cli.cli_bp)
     app.register_blueprint(seed.seed_bp)
     app.register_blueprint(metrics.metrics_bp)
-    app.register_blueprint(asyncapi.asyncapi_bp)
+    app.register_blueprint(apidocs.docs_bp)
     app.register_blueprint(ops.ops_bp)
     app.register_blueprint(dashboard_views.web_bp)

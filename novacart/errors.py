@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import enum
+import http
 import logging
 import re
 from typing import Any
 
 import flask_smorest
 from flask import Flask, Response, json, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from marshmallow import INCLUDE, Schema, fields
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 logger = logging.getLogger(__name__)
 
@@ -184,8 +186,69 @@ def _flatten_validation_errors(messages: dict) -> dict[str, list[str]]:
     return flat
 
 
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error under /api is sent (CONTRACT.md, "Conventions")."""
+
+    type = fields.String(required=True, metadata={"description": "about:blank or a URI naming the problem"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True, metadata={"description": "Human text: show it, never branch on it."})
+    code = fields.String(
+        required=True, metadata={"enum": [c.value for c in ErrorCode], "description": "Stable: branch on it."}
+    )
+    instance = fields.String()
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Validation failures only: field → messages."},
+    )
+
+    class Meta:
+        unknown = INCLUDE  # some problems carry more, e.g. `current_status`, `available`, `limit`
+
+
+class ApiBlueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, whose documented error responses are problem details by default."""
+
+    def alt_response(self, status_code, response=None, *, schema=None, content_type=None, **kwargs):
+        if response is None and schema is None and int(status_code) >= 400:
+            schema, content_type = ProblemSchema, PROBLEM_CONTENT_TYPE
+            if int(status_code) == 429:
+                kwargs.setdefault("headers", {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}})
+        return super().alt_response(status_code, response, schema=schema, content_type=content_type, **kwargs)
+
+
 class ProblemApi(flask_smorest.Api):
-    """flask-smorest's Api with its app-wide HTTP error handler rendering problem details."""
+    """flask-smorest's Api, with its app-wide HTTP error handler rendering problem details and every
+    documented error response described as what it is: application/problem+json with ProblemSchema."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, *, extra_plugins=None, **kwargs) -> None:  # type: ignore[override]
+        from novacart.schemas import SchemaExtrasPlugin, openapi_overrides
+
+        super()._init_spec(extra_plugins=[*(extra_plugins or ()), SchemaExtrasPlugin()], **kwargs)
+        self.ma_plugin.converter.add_attribute_function(openapi_overrides)
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": "Problem"}}
+                if status in (429, 503):
+                    response["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}}
+                if status == 405:
+                    response["headers"] = {"Allow": {"schema": {"type": "string"}, "description": "What is allowed"}}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.schema("Problem", schema=ProblemSchema, lazy=True)
+        self.spec.components.response(
+            self.DEFAULT_ERROR_RESPONSE_NAME,
+            {"description": "A problem", "content": {PROBLEM_CONTENT_TYPE: {"schema": "Problem"}}},
+            lazy=True,
+        )
 
     def handle_http_exception(self, error: HTTPException):  # type: ignore[override]
         if isinstance(error, InternalServerError):
@@ -196,6 +259,8 @@ class ProblemApi(flask_smorest.Api):
             return render_template("errors/http.html", error=error), error.code
         data = getattr(error, "data", None) or {}
         headers = dict(data.get("headers") or {})
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers["Allow"] = ", ".join(sorted(error.valid_methods))
         if error.code == 429:
             return _rate_limited(error)
         messages = data.get("messages") or data.get("errors")
@@ -231,6 +296,19 @@ def init_app(app: Flask) -> None:
     from sqlalchemy.exc import OperationalError
 
     from novacart.extensions import jwt
+
+    @app.before_request
+    def require_json_bodies():
+        """A body sent to the API is JSON: anything else is a 400, never a body silently read as `{}`."""
+        if (
+            request.method in {"POST", "PUT", "PATCH"}
+            and request.path.startswith("/api/")
+            and request.content_length
+            and not request.is_json
+        ):
+            detail = "The body must be JSON (Content-Type: application/json)."
+            return problem(400, "Bad request", code=ErrorCode.INVALID_BODY, detail=detail)
+        return None
 
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):

@@ -1,5 +1,6 @@
 """Extension instances, bound to an app by create_app(); nothing else lives here."""
 
+from flask_cors import CORS
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -21,3 +22,4 @@ csrf = CSRFProtect()
 api = ProblemApi()
 limiter = Limiter(key_func=client_network, default_limits=[])
 socketio = SocketIO()
+cors = CORS()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, send_from_directory
+from flask import Blueprint, Response, current_app, send_from_directory
 from sqlalchemy import text
+from werkzeug.routing import PathConverter
 
 from novacart.extensions import db
 from novacart.kv import redis_client
@@ -14,7 +15,6 @@ from novacart.kv import redis_client
 logger = logging.getLogger(__name__)
 
 ops_bp = Blueprint("ops", __name__)
-RESERVED_PREFIXES = ("api/", "socket.io", "dashboard", "healthz", "metrics")
 # Every page we render, the React client's and the dashboard's: their own bundles only (no inline
 # script or style), API and socket on the same origin. A script smuggled into a notification, an
 # address or a product name could not run.
@@ -70,27 +70,42 @@ def healthz():
     return {"status": "ok" if healthy else "unavailable", **parts}, 200 if healthy else 503
 
 
+class ClientPathConverter(PathConverter):
+    """A path of the React client: anything but the API, the sockets, the dashboard and operations.
+
+    Matching those here would make GET answer them all: GET on a POST-only API route would be a 404
+    instead of a 405 with `Allow`, and OPTIONS would list GET for every API path.
+    """
+
+    regex = r"(?!(?:api|socket\.io|dashboard|healthz|metrics)(?:/|$))[^/].*?"
+
+
+@ops_bp.record_once
+def _register_converter(state) -> None:
+    state.app.url_map.converters["client_path"] = ClientPathConverter
+
+
 @ops_bp.get("/", defaults={"path": ""})
-@ops_bp.get("/<path:path>")
+@ops_bp.get("/<client_path:path>")
 def client(path: str):
     """The React client's files; its routes (/orders/12, /login, …) get index.html."""
-    if path.startswith(RESERVED_PREFIXES) or path == "api":
-        abort(404)
     dist = Path(current_app.config["CLIENT_DIST"])
     if path and (dist / path).is_file():
-        return _secured(send_from_directory(dist, path))
+        return secured(send_from_directory(dist, path))
     if not (dist / "index.html").is_file():
-        return _secured(
+        return secured(
             current_app.make_response(
                 "<!doctype html><title>NovaCart</title><h1>NovaCart API</h1>"
                 "<p>The React client is not built yet (<code>make setup</code> builds it). "
                 'The API is at <a href="/api/docs">/api/docs</a>.</p>'
             )
         )
-    return _secured(send_from_directory(dist, "index.html", max_age=0))
+    return secured(send_from_directory(dist, "index.html", max_age=0))
 
 
-def _secured(response: Response) -> Response:
+def secured(response: Response) -> Response:
+    """The headers of every page we render (the client's and the dashboard's): no inline script, no
+    framing, no sniffing, no referrer to other sites."""
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"

@@ -81,6 +81,8 @@ def exec_gevent() -> None:
     args = [
         sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "--no-control-socket",
         "--worker-connections", str(max_connections), "--backlog", str(backlog),
-        "-b", f"{host}:{port}", "--graceful-timeout", "5", "wsgi:app",
+        "-b", f"{host}:{port}", "--graceful-timeout", "5",
+        # A request line up to gunicorn's maximum: a search with non-ASCII text and a cursor reaches 5 KB.
+        "--limit-request-line", "8190", "wsgi:app",
     ]  # fmt: skip
     os.execvp(args[0], args)

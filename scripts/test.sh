@@ -21,6 +21,10 @@ fi
 if [ $# -eq 0 ] && [ "$coverage" != 1 ]; then
   echo "==> ruff (lint and format)"
   { ruff check . && ruff format --check .; } || status=$?  # a rule nothing runs is no rule
+  if [ -f client/package.json ] && [ "${SKIP_CLIENT:-0}" != 1 ]; then
+    echo "==> eslint (client)"
+    (export PATH="$(scripts/node.sh --bin-dir):$PATH" && cd client && npm run lint --silent) || status=$?
+  fi
   scripts/audit.sh || status=$?  # fails on a known vulnerability; says so loudly when it cannot audit
 fi
 if [ "$coverage" = 1 ]; then

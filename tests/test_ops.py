@@ -88,3 +88,30 @@ def test_sqlite_checkpoints_its_log_in_small_steps(app):
         with db.engine.connect() as connection:
             assert connection.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 250
             assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+
+
+def test_cors_answers_allowed_origins_only(app, customer):
+    from config import TestingConfig
+    from novacart import create_app
+
+    class WithOrigins(TestingConfig):
+        ALLOWED_ORIGINS = ["https://shop.example.test"]
+
+    other = create_app(WithOrigins)
+    with other.app_context():
+        client = other.test_client()
+        preflight = client.options(
+            "/api/notifications",
+            headers={
+                "Origin": "https://shop.example.test",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
+        )
+        allowed = client.get("/api/auth/me", headers={**customer[1], "Origin": "https://shop.example.test"})
+        foreign = client.get("/api/auth/me", headers={**customer[1], "Origin": "https://evil.example.test"})
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://shop.example.test"
+    asked = {h.strip().lower() for h in preflight.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"authorization", "content-type"} <= asked
+    assert allowed.status_code == 200 and allowed.headers["Access-Control-Allow-Origin"] == "https://shop.example.test"
+    assert "Access-Control-Allow-Origin" not in foreign.headers

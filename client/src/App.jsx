@@ -5,6 +5,7 @@ import { RequireAuth } from "./auth/RequireAuth.jsx";
 import { CartProvider } from "./cart/CartContext.jsx";
 import { Header } from "./components/Header.jsx";
 import { NotificationsProvider } from "./notifications/NotificationsContext.jsx";
+import { NotificationTypesProvider } from "./notifications/NotificationTypes.jsx";
 import { Toasts } from "./notifications/Toasts.jsx";
 import { CartPage } from "./pages/CartPage.jsx";
 import { LoginPage } from "./pages/LoginPage.jsx";
@@ -21,9 +22,11 @@ export function AppProviders({ children, socketFactory, socketOptions }) {
   return (
     <AuthProvider>
       <CartProvider>
-        <NotificationsProvider socketFactory={socketFactory} socketOptions={socketOptions}>
-          {children}
-        </NotificationsProvider>
+        <NotificationTypesProvider>
+          <NotificationsProvider socketFactory={socketFactory} socketOptions={socketOptions}>
+            {children}
+          </NotificationsProvider>
+        </NotificationTypesProvider>
       </CartProvider>
     </AuthProvider>
   );

@@ -12,6 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from novacart.db import UTCDateTime, utcnow
 from novacart.extensions import db
 
+LOCALES = ("en", "it", "es", "vi")  # CONTRACT.md, "Languages"
+DEFAULT_LOCALE = "en"
+
 
 class Role(enum.StrEnum):
     CUSTOMER = "customer"
@@ -35,6 +38,7 @@ class User(UserMixin, db.Model):
         index=True,
     )
     interests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    locale: Mapped[str] = mapped_column(String(8), default=DEFAULT_LOCALE, server_default=DEFAULT_LOCALE)
     is_active_account: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When the role or the active flag last changed: each web process asks every second for the users

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from flask_jwt_extended import get_jwt
-from flask_smorest import Blueprint
 
 from novacart.auth import services
-from novacart.auth.models import User
+from novacart.auth.models import DEFAULT_LOCALE, LOCALES, User
 from novacart.auth.schemas import (
     AccessTokenSchema,
     LoginSchema,
     LogoutSchema,
+    ProfileUpdateSchema,
     RegisterSchema,
     TokensSchema,
     UserPageSchema,
@@ -20,14 +20,24 @@ from novacart.auth.schemas import (
     UserUpdateSchema,
 )
 from novacart.auth.security import ADMINS, auth_required, get_current_user
+from novacart.errors import ApiBlueprint
 from novacart.extensions import limiter
 from novacart.pagination import Page
 
-api_bp = Blueprint("auth_api", __name__, url_prefix="/api", description="Sign-up, sign-in, tokens and roles")
+api_bp = ApiBlueprint("auth_api", __name__, url_prefix="/api", description="Sign-up, sign-in, tokens and roles")
 
 
 def _auth_limit() -> str:
     return current_app.config["AUTH_RATE_LIMIT"]
+
+
+def browser_locale() -> str:
+    """The supported language the browser prefers most (it-IT counts for it), else en."""
+    for language, _quality in request.accept_languages:  # best first
+        primary = language.split("-")[0].split("_")[0].lower()
+        if primary in LOCALES:
+            return primary
+    return DEFAULT_LOCALE
 
 
 @api_bp.route("/auth/register", methods=["POST"])
@@ -37,8 +47,9 @@ def _auth_limit() -> str:
 @api_bp.alt_response(409, description="E-mail already registered")
 @api_bp.alt_response(429, description="Too many attempts from this client")
 def register(payload: dict) -> services.Tokens:
-    """Create a customer account and sign it in."""
-    return services.register_customer(payload["email"], payload["password"], payload["name"])
+    """Create a customer account and sign it in; its language is `locale`, else the browser's."""
+    locale = payload.get("locale") or browser_locale()
+    return services.register_customer(payload["email"], payload["password"], payload["name"], locale)
 
 
 @api_bp.route("/auth/login", methods=["POST"])
@@ -75,6 +86,15 @@ def logout(payload: dict | None = None) -> None:
 def me() -> User:
     """The signed-in user."""
     return get_current_user()
+
+
+@api_bp.route("/auth/me", methods=["PATCH"])
+@auth_required()
+@api_bp.arguments(ProfileUpdateSchema())
+@api_bp.response(200, UserSchema)
+def update_me(payload: dict) -> User:
+    """Change your name or your language (`en`, `it`, `es`, `vi`)."""
+    return services.update_profile(get_current_user().id, **payload)
 
 
 @api_bp.route("/users", methods=["GET"])

@@ -1,9 +1,10 @@
 """Auth input and output shapes."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
-from novacart.auth.models import Role
+from novacart.auth.models import LOCALES, Role
 from novacart.pagination import PageArgsSchema, page_schema
+from novacart.schemas import ChangesSchema, JsonBoolean
 
 EMAIL = fields.Email(required=True, validate=validate.Length(max=254))
 
@@ -13,6 +14,7 @@ class UserSchema(Schema):
     email = fields.String()
     name = fields.String()
     role = fields.Enum(Role, by_value=True)
+    locale = fields.String(metadata={"enum": list(LOCALES)})
     is_active = fields.Boolean(attribute="is_active_account")
     interests = fields.List(fields.String())
     created_at = fields.DateTime()
@@ -27,10 +29,26 @@ class UserQueryArgsSchema(PageArgsSchema):
     is_active = fields.Boolean()
 
 
+LOCALE = fields.String(
+    validate=validate.OneOf(LOCALES),
+    metadata={"description": "The language NovaCart writes to this user in."},
+)
+NAME = fields.String(validate=validate.Length(min=1, max=120))
+
+
 class RegisterSchema(Schema):
     email = EMAIL
     password = fields.String(required=True, validate=validate.Length(min=8, max=128), load_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    locale = fields.String(
+        validate=validate.OneOf(LOCALES),
+        metadata={"description": "Omitted: the best match of Accept-Language among the supported ones, else en."},
+    )
+
+
+class ProfileUpdateSchema(ChangesSchema):
+    name = NAME
+    locale = LOCALE
 
 
 class LoginSchema(Schema):
@@ -52,13 +70,8 @@ class AccessTokenSchema(Schema):
     access_token = fields.String()
 
 
-class UserUpdateSchema(Schema):
+class UserUpdateSchema(ChangesSchema):
     role = fields.Enum(Role, by_value=True)
-    is_active = fields.Boolean(
+    is_active = JsonBoolean(
         metadata={"description": "false: the user's tokens and dashboard session are refused, their sockets dropped."}
     )
-
-    @validates_schema
-    def _something(self, data: dict, **_: object) -> None:
-        if not data:
-            raise ValidationError("Send role, is_active or both.", "_schema")

@@ -94,9 +94,12 @@ def auth_required(roles: Iterable[Role] | None = None, *, refresh: bool = False)
                 raise PermissionDeniedError("Your role may not do this.")
             return view(*args, **kwargs)
 
-        # flask-smorest reads this to document the security requirement.
+        # flask-smorest reads this to document the security requirement and its refusals.
         wrapper._apidoc = getattr(view, "_apidoc", {})  # type: ignore[attr-defined]
-        wrapper._apidoc.setdefault("manual_doc", {}).setdefault("security", [{"bearerAuth": []}])
+        manual = wrapper._apidoc.setdefault("manual_doc", {})
+        manual.setdefault("security", [{"bearerAuth": []}])
+        refusals = {"401": "UNAUTHORIZED", **({"403": "FORBIDDEN"} if allowed is not None else {})}
+        manual.setdefault("responses", {}).update(refusals)
         return wrapper
 
     return decorator

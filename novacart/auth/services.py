@@ -14,7 +14,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from novacart.auth.hashing import check_password, hash_password
-from novacart.auth.models import EMPLOYEE_ROLES, RevokedToken, Role, User
+from novacart.auth.models import DEFAULT_LOCALE, EMPLOYEE_ROLES, RevokedToken, Role, User
 from novacart.db import transactional, utcnow
 from novacart.errors import ConflictError, ErrorCode, InvalidCredentialsError, NotFoundError
 from novacart.extensions import db
@@ -75,23 +75,29 @@ def issue_tokens(user: User) -> Tokens:
     )
 
 
-def _add_user(email: str, password: str, name: str, role: Role) -> User:
+def _add_user(email: str, password: str, name: str, role: Role, locale: str = DEFAULT_LOCALE) -> User:
     """Insert a user. Caller commits."""
     if find_user_by_email(email) is not None:
         raise DuplicateEmailError(f"{normalise_email(email)} is already registered.")
-    user = User(email=normalise_email(email), name=name.strip(), password_hash=hash_password(password), role=role)
+    user = User(
+        email=normalise_email(email),
+        name=name.strip(),
+        password_hash=hash_password(password),
+        role=role,
+        locale=locale,
+    )
     db.session.add(user)
     db.session.flush()
     return user
 
 
 @transactional
-def register_customer(email: str, password: str, name: str) -> Tokens:
+def register_customer(email: str, password: str, name: str, locale: str = DEFAULT_LOCALE) -> Tokens:
     """Create a customer account (nobody chooses their own role) and sign it in.
 
     Raises DuplicateEmailError.
     """
-    user = _add_user(email, password, name, Role.CUSTOMER)
+    user = _add_user(email, password, name, Role.CUSTOMER, locale)
     logger.info("user %s registered", user.id)
     return issue_tokens(user)
 
@@ -216,6 +222,17 @@ def access_changed_since(since: datetime) -> list[Access]:
         select(_USERS.c.id, _USERS.c.role, _USERS.c.is_active_account).where(_USERS.c.access_changed_at >= since)
     )
     return [Access(user_id, Role(role), bool(active)) for user_id, role, active in rows]
+
+
+@transactional
+def update_profile(user_id: int, *, name: str | None = None, locale: str | None = None) -> User:
+    """Change one's own name or language. Raises NotFoundError."""
+    user = get_user(user_id)
+    if name is not None:
+        user.name = name.strip()
+    if locale is not None:
+        user.locale = locale
+    return user
 
 
 @transactional

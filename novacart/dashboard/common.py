@@ -7,11 +7,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import flask_login
-from flask import flash, jsonify, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from marshmallow import ValidationError as CursorError
 from werkzeug.wrappers import Response
 
-from novacart.errors import DomainError
+from novacart.errors import DomainError, problem
 from novacart.pagination import decode_cursor, encode_cursor
 
 PAGE_SIZE = 50
@@ -64,10 +64,11 @@ def cursor_for(last_id: int) -> str:
     return encode_cursor(last_id)
 
 
-def refused(error: DomainError, default_endpoint: str, **values: Any) -> Response | tuple[Response, int]:
-    """A service said no: JSON for dashboard.js, else a flash message on the page the form was on."""
+def refused(error: DomainError, default_endpoint: str, **values: Any) -> Response:
+    """A service said no: problem details for dashboard.js (as the API answers), else a flash message on
+    the page the form was on."""
     if is_fetch():
-        return jsonify({"error": error.detail, "code": error.code}), error.status
+        return problem(error.status, error.title, code=error.code, detail=error.detail)
     flash(error.detail, "error")
     return back(default_endpoint, **values)
 

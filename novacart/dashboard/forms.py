@@ -34,11 +34,12 @@ from wtforms.validators import (
 )
 
 from novacart.auth.models import Role
+from novacart.inventory.schemas import MAX_PRICE as MAX_PRICE_CENTS
+from novacart.inventory.schemas import MAX_STOCK
 from novacart.notifications.preferences import normalise_interests
 from novacart.orders.models import OrderStatus
 
-MAX_STOCK = 1_000_000
-MAX_PRICE = Decimal("1000000.00")  # the API's cap: one million, in cents there
+MAX_PRICE = Decimal(MAX_PRICE_CENTS) / 100  # the API's cap, in the currency's units
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
 
@@ -175,6 +176,10 @@ class PromotionForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in Role])
+
+
+class ActiveForm(FlaskForm):
+    active = SelectField("Active", choices=[SelectChoice("1", "Active"), SelectChoice("0", "Deactivated")])
 
 
 def parse_interests(raw: str | None) -> list[str]:

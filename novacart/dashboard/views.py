@@ -42,9 +42,6 @@ for child in (views_orders, views_inventory, views_notifications, views_promotio
 PUBLIC_ENDPOINTS = frozenset({"dashboard.login"})
 EMPLOYEES_ONLY = "The dashboard is for NovaCart employees. Customers can shop and follow their orders at /."
 
-# No inline script or style anywhere: all JavaScript and CSS are files under /static.
-CONTENT_SECURITY_POLICY = ops.CONTENT_SECURITY_POLICY
-
 
 @web_bp.before_request
 def _check_csrf_and_employee():
@@ -73,10 +70,7 @@ def _check_csrf_and_employee():
 def _security_headers(response: Response) -> Response:
     """The dashboard's pages (errors included) forbid inline scripts and framing, and are never cached."""
     if request.path.startswith("/dashboard"):
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "same-origin"
+        ops.secured(response)
         response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from novacart.auth import services as auth_services
 from novacart.dashboard.common import actor_id, back, cursor_for, form_errors, is_fetch, page_args, refused
 from novacart.dashboard.forms import ActionForm, ProductCreateForm, ProductForm, StockAdjustForm
-from novacart.errors import DomainError
+from novacart.errors import DomainError, problem
 from novacart.inventory import services as inventory_services
 
 bp = Blueprint("inventory", __name__, url_prefix="/inventory")
@@ -151,7 +151,7 @@ def adjust_stock(product_id: int):
     form = StockAdjustForm()
     if not form.validate():
         if is_fetch():
-            return jsonify({"error": form_errors(form), "code": "validation_error"}), 422
+            return problem(422, "Validation failed", detail=form_errors(form))
         item = inventory_services.get_product(product_id, include_inactive=True)
         return _product_page(item, stock_form=form, status=422)
     try:

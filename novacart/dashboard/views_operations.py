@@ -11,7 +11,7 @@ from novacart import metrics, ops
 from novacart.auth import services as auth_services
 from novacart.auth.models import Role
 from novacart.dashboard.common import actor_id, back, cursor_for, form_errors, page_args, refused, start_of_today_utc
-from novacart.dashboard.forms import RoleForm
+from novacart.dashboard.forms import ActiveForm, RoleForm
 from novacart.errors import DomainError
 from novacart.notifications import delivery
 
@@ -63,4 +63,20 @@ def change_role(user_id: int):
     except DomainError as error:
         return refused(error, "dashboard.operations.index")
     flash(f"{user.name} ({user.email}) is now {user.role.value}.", "success")
+    return back("dashboard.operations.index")
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+def set_active(user_id: int):
+    """Deactivate a user (signed out everywhere within seconds) or reactivate them; never yourself."""
+    form = ActiveForm()
+    if not form.validate():
+        flash(form_errors(form), "error")
+        return back("dashboard.operations.index")
+    try:
+        user = auth_services.update_user(actor_id(), user_id, is_active=form.active.data == "1")
+    except DomainError as error:
+        return refused(error, "dashboard.operations.index")
+    state = "active again" if user.is_active_account else "deactivated: signed out everywhere"
+    flash(f"{user.name} ({user.email}) is {state}.", "success")
     return back("dashboard.operations.index")

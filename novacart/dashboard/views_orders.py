@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, render_template, request
+from flask import Blueprint, flash, render_template, request
 
 from novacart.auth import services as auth_services
 from novacart.dashboard.common import (
@@ -16,7 +16,7 @@ from novacart.dashboard.common import (
     refused,
 )
 from novacart.dashboard.forms import OrderStatusForm
-from novacart.errors import DomainError
+from novacart.errors import DomainError, problem
 from novacart.orders import services as order_services
 from novacart.orders.models import LEGAL_MOVES, OrderStatus
 
@@ -103,7 +103,7 @@ def change_status(order_id: int):
     form = OrderStatusForm()
     if not form.validate():
         if is_fetch():
-            return jsonify({"error": form_errors(form), "code": "validation_error"}), 422
+            return problem(422, "Validation failed", detail=form_errors(form))
         flash(form_errors(form), "error")
         return back("dashboard.orders.detail", order_id=order_id)
     try:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
-from flask_smorest import Blueprint
 
 from novacart.auth.models import User
 from novacart.auth.security import CUSTOMERS, EMPLOYEES, auth_required, get_current_user
+from novacart.errors import ApiBlueprint
 from novacart.inventory import services
 from novacart.inventory.models import Product, Review, WaitlistEntry
 from novacart.inventory.schemas import (
@@ -24,7 +24,7 @@ from novacart.inventory.schemas import (
 )
 from novacart.pagination import Page, PageArgsSchema
 
-api_bp = Blueprint(
+api_bp = ApiBlueprint(
     "inventory_api", __name__, url_prefix="/api/products", description="Products, stock, waitlist, reviews"
 )
 

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from novacart.pagination import PageArgsSchema, page_schema
+from novacart.schemas import ChangesSchema, JsonBoolean
 
 MAX_STOCK = 1_000_000
 MAX_PRICE = 100_000_000  # one million in cents
@@ -45,7 +46,7 @@ class ProductCreateSchema(Schema):
     low_stock_threshold = fields.Integer(load_default=5, strict=True, validate=validate.Range(min=0, max=MAX_STOCK))
 
 
-class ProductUpdateSchema(Schema):
+class ProductUpdateSchema(ChangesSchema):
     """Partial update; stock changes only through the stock endpoint, which records a reason."""
 
     sku = fields.String(validate=SKU_PATTERN)
@@ -54,7 +55,7 @@ class ProductUpdateSchema(Schema):
     category = fields.String(validate=validate.Length(min=1, max=80))
     price_cents = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_PRICE))
     low_stock_threshold = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_STOCK))
-    is_active = fields.Boolean()
+    is_active = JsonBoolean()
 
 
 class StockAdjustmentSchema(Schema):
@@ -65,6 +66,10 @@ class StockAdjustmentSchema(Schema):
             validate.Range(min=-MAX_STOCK, max=MAX_STOCK),
             validate.NoneOf([0], error="Must not be 0."),
         ],
+        metadata={
+            "not": {"enum": [0]},
+            "description": "Added to the stock; never 0, and never below 0 in total (409).",
+        },
     )
     reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
 

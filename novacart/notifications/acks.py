@@ -29,6 +29,10 @@ class AckBuffer:
         # the same ids cannot overwrite the owner's acknowledgement.
         self._pending: set[tuple[int, int]] = set()
         self._lock = threading.Lock()
+        # Held from taking the pending acks until they are committed: a socket connecting meanwhile
+        # flushes before replaying its queue, and must wait for acks already on their way to the
+        # database, or it would be sent again what its other tab has just acknowledged.
+        self._applying = threading.Lock()
         self._flusher_started = False
 
     def submit(self, app: Flask, user_id: int, ids: Iterable[int]) -> None:
@@ -42,16 +46,17 @@ class AckBuffer:
             self.flush()
 
     def flush(self) -> int:
-        """Apply what is pending now (within the caller's app context)."""
-        with self._lock:
-            pending, self._pending = self._pending, set()
-        if not pending:
-            return 0
-        try:
-            return delivery.acknowledge_many(list(pending))
-        except Exception:
-            logger.exception("applying %d acknowledgements failed; they will be re-sent", len(pending))
-            return 0
+        """Apply what is pending now, and wait for any batch being applied (within the caller's app context)."""
+        with self._applying:
+            with self._lock:
+                pending, self._pending = self._pending, set()
+            if not pending:
+                return 0
+            try:
+                return delivery.acknowledge_many(list(pending))
+            except Exception:
+                logger.exception("applying %d acknowledgements failed; they will be re-sent", len(pending))
+                return 0
 
     def _run(self, app: Flask) -> None:
         while True:

@@ -18,7 +18,7 @@ from novacart.db import run_after_commit
 from novacart.inventory import events as inventory_events
 from novacart.inventory import services as inventory_services
 from novacart.money import format_money
-from novacart.notifications import delivery, types
+from novacart.notifications import delivery, digests, types
 from novacart.orders import events as order_events
 
 STAFF_AND_ADMINS = (Role.STAFF, Role.ADMIN)
@@ -26,6 +26,23 @@ STAFF_AND_ADMINS = (Role.STAFF, Role.ADMIN)
 
 def _key(event_id: int) -> str:
     return f"evt:{event_id}"
+
+
+@events.subscribe(order_events.ORDER_PLACED)
+def on_order_placed(event_id: int, payload: dict[str, Any]) -> None:
+    """The customer's bell confirms the order at once; staff hear of it at once, or in the next digest."""
+    order_id = payload["order_id"]
+    delivery.notify(
+        [payload["user_id"]],
+        types.ORDER_STATUS,
+        {"order_id": order_id, "status": "pending", "previous_status": None},
+        source_key=_key(event_id),
+        variant="pending",
+        order_id=order_id,
+        total=format_money(payload["total_cents"]),
+    )
+    run_after_commit()
+    digests.order_placed(order_id, payload["user_id"], payload["total_cents"])
 
 
 @events.subscribe(order_events.ORDER_STATUS_CHANGED)

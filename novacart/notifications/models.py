@@ -95,3 +95,17 @@ class Promotion(db.Model):
     progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_promotions_status_send_at", "status", "send_at"),)
+
+
+class OrderAlert(db.Model):
+    """A placed order, and when staff were alerted to it (`new_order`): at once, or in the next digest.
+
+    Staff hear of the first order after a quiet spell at once; orders that follow within
+    NEW_ORDER_DIGEST_SECONDS wait here and go out together in one digest (notifications/digests.py).
+    """
+
+    __tablename__ = "order_alerts"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from novacart.auth.security import EMPLOYEES, auth_required, get_current_user
+from novacart.errors import ApiBlueprint
 from novacart.extensions import limiter
 from novacart.notifications import delivery, inbox, preferences, promotions
 from novacart.notifications.models import Notification, Promotion
@@ -27,7 +27,7 @@ from novacart.notifications.schemas import (
 )
 from novacart.pagination import Page
 
-api_bp = Blueprint("notifications_api", __name__, url_prefix="/api", description="Notifications and promotions")
+api_bp = ApiBlueprint("notifications_api", __name__, url_prefix="/api", description="Notifications and promotions")
 
 
 def _creation_limit() -> str:

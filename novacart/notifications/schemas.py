@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 from novacart.notifications import types
 from novacart.notifications.models import PromotionStatus
 from novacart.pagination import MAX_ID, PageArgsSchema, page_schema
+from novacart.schemas import ChangesSchema, JsonBoolean
 from novacart.wire import NotificationPayload
 
 
@@ -71,14 +72,19 @@ class UpdatedSchema(Schema):
 INTERESTS = fields.List(fields.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=50))
 
 
-class PreferencesSchema(Schema):
+class PreferencesSchema(ChangesSchema):
     types = fields.Dict(
         keys=fields.String(validate=RegisteredType()),
-        values=fields.Boolean(),
+        values=JsonBoolean(),
         metadata={
             "description": "Which types you receive (partial on PUT); order_status cannot be turned off (422).",
-            "properties": {name: {"type": "boolean"} for name in types.names()},
-            "additionalProperties": False,
+            "openapi": {
+                "properties": {
+                    name: {"type": "boolean", **({"enum": [True]} if kind.always_on else {})}
+                    for name, kind in types.REGISTRY.items()
+                },
+                "additionalProperties": False,
+            },
         },
     )
     interests = INTERESTS

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
+from flask import current_app
 
-from novacart.notifications import delivery, promotions
+from novacart.notifications import delivery, digests, promotions
 
 logger = logging.getLogger(__name__)
 
@@ -34,3 +36,15 @@ def resend_unacknowledged() -> int:
     if count:
         logger.info("re-sent %d unacknowledged notifications", count)
     return count
+
+
+@shared_task(name="notifications.send_new_order_digest")
+def send_new_order_digest() -> int:
+    """Announce to staff, in one notification, the orders that waited out the digest window."""
+    return digests.send_due_digest()
+
+
+@shared_task(name="notifications.prune_order_alerts")
+def prune_order_alerts() -> int:
+    """Forget new-order alerts sent longer ago than OUTBOX_RETENTION_DAYS."""
+    return digests.prune(timedelta(days=current_app.config["OUTBOX_RETENTION_DAYS"]))

@@ -220,3 +220,17 @@ PROMOTION = register(
         channels=(IN_APP, EMAIL, PUSH),
     )
 )
+
+NEW_ORDER = register(
+    NotificationType(
+        name="new_order",
+        label="New orders",
+        description="A customer placed an order. Orders placed in a burst arrive together, in one digest.",
+        icon="cart",
+        audience=EMPLOYEES,
+        texts={
+            "": Texts("New order #%(order_id)s", "%(customer)s placed order #%(order_id)s (%(total)s)."),
+            "digest": Texts("%(count)s new orders", "Orders %(orders)s were placed since the last alert."),
+        },
+    )
+)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, json, request
-from flask_smorest import Blueprint
 from marshmallow import ValidationError as SchemaValidationError
 
 from novacart.auth.security import CUSTOMERS, EMPLOYEES, auth_required, get_current_user
-from novacart.errors import BadRequestError, ValidationError
+from novacart.errors import ApiBlueprint, BadRequestError, ValidationError
 from novacart.extensions import limiter
 from novacart.orders import providers, services, signing
 from novacart.orders.models import Order
@@ -24,7 +23,7 @@ from novacart.orders.schemas import (
 )
 from novacart.pagination import Page
 
-api_bp = Blueprint("orders_api", __name__, url_prefix="/api", description="Orders, payments and shipping")
+api_bp = ApiBlueprint("orders_api", __name__, url_prefix="/api", description="Orders, payments and shipping")
 
 
 def _order_limit() -> str:
@@ -120,7 +119,18 @@ def _verified_event(kind: str) -> dict:
         raise ValidationError("The event is malformed.", exc.normalized_messages()) from exc
 
 
+SIGNATURE_PARAMETER = {
+    "in": "header",
+    "name": signing.HEADER,
+    "required": True,
+    "description": 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>"> with the provider\'s shared secret; '
+    "older than 5 minutes is stale (400).",
+    "schema": {"type": "string", "pattern": r"^t=\d+,v1=[0-9a-f]{64}$"},
+}
+
+
 @api_bp.route("/webhooks/payments", methods=["POST"])
+@api_bp.doc(parameters=[SIGNATURE_PARAMETER])
 @api_bp.response(200, WebhookResultSchema)
 @api_bp.alt_response(400, description="Bad or stale signature")
 def payment_webhook() -> dict:
@@ -131,6 +141,7 @@ def payment_webhook() -> dict:
 
 
 @api_bp.route("/webhooks/shipping", methods=["POST"])
+@api_bp.doc(parameters=[SIGNATURE_PARAMETER])
 @api_bp.response(200, WebhookResultSchema)
 @api_bp.alt_response(400, description="Bad or stale signature")
 def shipping_webhook() -> dict:

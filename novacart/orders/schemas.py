@@ -69,7 +69,10 @@ class OrderStatusUpdateSchema(Schema):
     note = fields.String(validate=validate.Length(max=500))
     tracking_number = fields.String(
         validate=validate.Length(min=4, max=64),
-        metadata={"description": "With `shipped`: the carrier's number; omitted, the carrier creates a shipment."},
+        metadata={
+            "description": "Only with `shipped` (422 otherwise): the carrier's number; omitted, the carrier "
+            "creates a shipment."
+        },
     )
 
 

@@ -201,3 +201,32 @@ def test_register_is_rate_limited(app):
         assert codes == [201, 201, 429]
     finally:
         app.config["AUTH_RATE_LIMIT"] = "10/minute"
+
+
+def test_register_takes_the_locale_from_the_body_or_the_browser(client):
+    body = {"password": "password123", "name": "Lucia"}
+    chosen = client.post("/api/auth/register", json={**body, "email": "l1@example.test", "locale": "es"})
+    assert chosen.get_json()["user"]["locale"] == "es"
+    browser = client.post(
+        "/api/auth/register",
+        json={**body, "email": "l2@example.test"},
+        headers={"Accept-Language": "fr-FR;q=1, it-IT;q=0.8, en;q=0.5"},
+    )
+    assert browser.get_json()["user"]["locale"] == "it"
+    neither = client.post(
+        "/api/auth/register", json={**body, "email": "l3@example.test"}, headers={"Accept-Language": "de"}
+    )
+    assert neither.get_json()["user"]["locale"] == "en"
+    assert (
+        client.post("/api/auth/register", json={**body, "email": "l4@example.test", "locale": "fr"}).status_code == 422
+    )
+
+
+def test_users_change_their_own_name_and_language(client, customer):
+    _, headers = customer
+    changed = client.patch("/api/auth/me", json={"name": "Giulia Rossi", "locale": "it"}, headers=headers)
+    assert changed.status_code == 200 and {"name": "Giulia Rossi", "locale": "it"}.items() <= changed.get_json().items()
+    assert client.get("/api/auth/me", headers=headers).get_json()["locale"] == "it"
+    assert client.patch("/api/auth/me", json={"locale": "de"}, headers=headers).status_code == 422
+    assert client.patch("/api/auth/me", json={"role": "admin"}, headers=headers).status_code == 422
+    assert client.patch("/api/auth/me", json={}, headers=headers).status_code == 422

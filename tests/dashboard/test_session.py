@@ -49,3 +49,35 @@ def test_a_deactivated_employees_session_is_refused(app, sign_in, admin):
     auth_services.update_user(admin[0], user_id, is_active=False)
     response = client.get("/dashboard/orders/")
     assert response.status_code == 302 and "/dashboard/login" in response.headers["Location"]
+
+
+def test_an_admin_deactivates_and_reactivates_a_user_from_operations(app, sign_in, make_user):
+    from tests.dashboard.conftest import submit
+
+    admin_id, client = sign_in("admin")
+    user_id, headers = make_user("customer", email="leaver@example.test")
+    page = client.get("/dashboard/operations/?q=leaver").get_data(as_text=True)
+    assert "Deactivate" in page
+    # when the admin deactivates them
+    response = submit(
+        client,
+        f"/dashboard/operations/users/{user_id}/active",
+        {"active": "0"},
+        form_page="/dashboard/operations/",
+        follow_redirects=True,
+    )
+    # then they are signed out everywhere: their token is refused
+    assert "deactivated: signed out everywhere" in response.get_data(as_text=True)
+    assert app.test_client().get("/api/auth/me", headers=headers).status_code == 401
+    # and reactivated, they are back
+    submit(client, f"/dashboard/operations/users/{user_id}/active", {"active": "1"}, form_page="/dashboard/operations/")
+    assert app.test_client().get("/api/auth/me", headers=headers).status_code == 200
+    # never themselves
+    own = submit(
+        client,
+        f"/dashboard/operations/users/{admin_id}/active",
+        {"active": "0"},
+        form_page="/dashboard/operations/",
+        follow_redirects=True,
+    )
+    assert "Ask another admin" in own.get_data(as_text=True)

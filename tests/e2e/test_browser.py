@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -321,3 +321,61 @@ def test_back_in_stock_after_notify_me_reaches_the_product_page(tabs, system, st
     expect(page.get_by_test_id("stock")).to_have_text("12 in stock")
     expect(page.get_by_role("button", name="Add to cart")).to_be_visible()
     assert same_document(page), "the page was reloaded"
+
+
+def test_the_order_page_reads_the_order_once_per_status_change(tabs, system, staff_user, product):
+    customer = system.register("Emma Rossi")
+    order_id = place_order(system, customer, product(stock=20, threshold=2, name="Sticky notes, yellow (12 pads)"))
+    page = tabs.open()
+    reads: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            reads.append(request.url)
+            if request.method == "GET" and urlsplit(request.url).path == f"/api/orders/{order_id}"
+            else None
+        ),
+    )
+    log_in(page, customer, then=f"/orders/{order_id}")
+    expect(page.get_by_test_id("order-status")).to_have_text("pending")
+    page.evaluate("1")  # a round trip: every request the page had issued has been reported by now
+    before = len(reads)  # the first read, and the catch-up read if the socket connected after it
+    assert before >= 1
+
+    # when: the order is paid (the customer hears of it twice: orderUpdate, and the order_status notification)
+    move(system, staff_user, order_id, "paid")
+
+    # then: the page moves, the notification arrives, and the order was read once
+    expect(page.get_by_test_id("order-status")).to_have_text("paid")
+    expect(toast(page, f"Order #{order_id} is paid")).to_be_visible()
+    expect(badge(page)).to_have_text("1")
+    page.evaluate("1")
+    assert len(reads) - before == 1, f"{len(reads) - before} reads of the order for one change"
+
+
+def test_preferences_list_the_types_the_server_gives_each_role(tabs, system, staff_user):
+    customer = system.register("Farah Haddad")
+    page = tabs.open()
+    log_in(page, customer, then="/preferences")
+    orders = page.get_by_role("switch", name="Order updates")
+    expect(orders).to_be_checked()
+    expect(orders).to_be_disabled()  # always on, as the registry says
+    expect(page.get_by_role("switch", name="Back in stock")).to_be_enabled()
+    expect(page.get_by_role("switch", name="Promotions")).to_be_enabled()
+    expect(page.get_by_role("switch", name="Low stock")).to_have_count(0)  # staff's, not a customer's
+
+    page.get_by_role("switch", name="Promotions").click()
+    page.get_by_role("button", name="Save preferences").click()
+    expect(page.get_by_text("Preferences saved.")).to_be_visible()
+    saved = system.api("GET", "/api/notifications/preferences", customer["token"]).json()["types"]
+    assert saved["promotion"] is False and saved["back_in_stock"] is True and saved["order_status"] is True
+
+    staff_page = tabs.context.browser.new_context(base_url=system.url, viewport=VIEWPORT).new_page()
+    try:
+        tabs.console.attach(staff_page, "staff")
+        log_in(staff_page, staff_user, then="/preferences")
+        expect(staff_page.get_by_role("switch", name="Low stock")).to_be_enabled()
+        for customers_only in ("Order updates", "Back in stock", "Promotions"):
+            expect(staff_page.get_by_role("switch", name=customers_only)).to_have_count(0)
+    finally:
+        staff_page.context.close()

@@ -87,11 +87,12 @@ def test_review_goes_to_admins(client, customer, staff, admin, make_product):
 def test_payment_goes_to_admins_and_paid_to_the_customer(client, customer, admin, make_product):
     order_id = place(client, customer[1], make_product(price_cents=1250), qty=2)
     client.post(f"/api/orders/{order_id}/pay", headers=customer[1])
-    [admin_note] = notifications_of(client, admin[1])
-    assert admin_note["type"] == "payment_received" and admin_note["data"]["order_id"] == order_id
+    [admin_note] = notifications_of(client, admin[1], type="payment_received")
+    assert admin_note["data"]["order_id"] == order_id
     assert "$25.00" in admin_note["message"]
-    [customer_note] = notifications_of(client, customer[1])
-    assert customer_note["type"] == "order_status" and customer_note["data"]["status"] == "paid"
+    paid, received = notifications_of(client, customer[1])  # newest first
+    assert paid["type"] == "order_status" and paid["data"]["status"] == "paid"
+    assert received["data"]["status"] == "pending" and received["title"] == f"Order #{order_id} received"
 
 
 def test_back_in_stock_notifies_each_waitlisted_user_exactly_once(client, make_user, staff, make_product, socket_for):
@@ -129,8 +130,8 @@ def test_a_redelivered_event_notifies_nobody_twice(client, customer, staff, make
     event.dispatched_at = None
     db.session.commit()
     event_tasks.dispatch_event(event.id)
-    # then
-    assert len(notifications_of(client, customer[1])) == 1
+    # then: "received" and "paid", once each
+    assert [n["data"]["status"] for n in notifications_of(client, customer[1])] == ["paid", "pending"]
 
 
 def test_disabled_type_is_neither_stored_nor_pushed(client, staff, make_user, make_product, socket_for):

@@ -1,20 +1,21 @@
 /** problem.js at its edges: every sentence describeError can give, and odd problem bodies. */
 import { describe, expect, it } from "vitest";
-import { ApiError, describeError, fieldMessages, flattenFieldErrors, networkError, parseProblem, parseRetryAfter, withDetail } from "./problem.js";
+import { ApiError, KNOWN_CODES, describeError, fieldMessages, flattenFieldErrors, networkError, parseProblem, parseRetryAfter, withDetail } from "./problem.js";
 
 describe("describeError", () => {
   it.each([
     [null, ""],
     [new Error("plain failure"), "plain failure"],
-    [new Error(""), "Something went wrong."],
-    [new ApiError({ status: 429 }), "Too many attempts. Try again in a moment."],
+    [new Error(""), KNOWN_CODES.error],
+    [new ApiError({ status: 429 }), KNOWN_CODES.rate_limited],
     [new ApiError({ status: 429, retryAfter: 0 }), "Too many attempts. Try again in 0 s."],
-    [new ApiError({ status: 409, code: "insufficient_stock" }), "Not enough stock: one of the items is no longer available in that quantity."],
-    [new ApiError({ status: 422, fieldErrors: { email: ["Taken"] } }), "Please correct the highlighted fields."],
+    [new ApiError({ status: 409, code: "insufficient_stock" }), `Not enough stock: ${KNOWN_CODES.insufficient_stock}`],
+    [new ApiError({ status: 422, fieldErrors: { email: ["Taken"] } }), KNOWN_CODES.validation_error],
     [new ApiError({ status: 422, fieldErrors: { email: ["Taken"] }, detail: "E-mail taken" }), "E-mail taken"],
-    [new ApiError({ status: 503, detail: "database down" }), "The server had a problem. Please try again."],
-    [new ApiError({ status: 404, title: "Not found" }), "Not found"],
-    [new ApiError({ status: 400 }), "Request failed (400)"],
+    [new ApiError({ status: 503, detail: "database down" }), KNOWN_CODES.internal_error],
+    [new ApiError({ status: 409, code: "duplicate_sku" }), KNOWN_CODES.duplicate_sku],
+    [new ApiError({ status: 418, code: "a_code_from_the_future", title: "Gone fishing" }), "Gone fishing"],
+    [new ApiError({ status: 400 }), KNOWN_CODES.error],
     [networkError(new TypeError("fetch failed")), "Could not reach the server. Check your connection and try again."],
   ])("%o → %s", (error, sentence) => {
     expect(describeError(error)).toBe(sentence);
@@ -28,7 +29,7 @@ describe("parseProblem", () => {
     const odd = await parseProblem(new Response(JSON.stringify([1, 2]), { status: 418 }));
 
     expect(forbidden).toMatchObject({ status: 403, code: "forbidden", title: "Forbidden", type: "about:blank" });
-    expect(failed).toMatchObject({ status: 502, code: "server_error" });
+    expect(failed).toMatchObject({ status: 502, code: "internal_error" });
     expect(odd).toMatchObject({ status: 418, code: "error", body: [1, 2] });
   });
 

@@ -5,8 +5,89 @@
  * never on `title` or `detail` wording, and show `fieldErrors` next to the matching fields.
  */
 
+/**
+ * Every error `code` the client knows, with the sentence shown when the server sends no `detail`.
+ *
+ * The keys are the server's `ErrorCode` (novacart/errors.py) plus the client's own `network_error` and
+ * `error`; a server test reads this object literal and compares its keys with that enum, so keep it one
+ * literal with one `code: "sentence",` per line.
+ */
+export const KNOWN_CODES = {
+  bad_request: "The request could not be processed.",
+  invalid_body: "The request body is not valid.",
+  unauthorized: "Please log in to continue.",
+  invalid_token: "Your session is not valid. Please log in again.",
+  token_expired: "Your session has expired. Please log in again.",
+  token_revoked: "You were logged out. Please log in again.",
+  forbidden: "You are not allowed to do that.",
+  not_found: "Not found.",
+  method_not_allowed: "That action is not available here.",
+  conflict: "That conflicts with the current state. Reload and try again.",
+  payload_too_large: "That is too large to send.",
+  unsupported_media_type: "That kind of content is not accepted.",
+  validation_error: "Please correct the highlighted fields.",
+  rate_limited: "Too many attempts. Try again in a moment.",
+  internal_error: "The server had a problem. Please try again.",
+  service_unavailable: "The service is briefly unavailable. Please try again shortly.",
+  database_unavailable: "The service is briefly unavailable. Please try again shortly.",
+  invalid_credentials: "Wrong email or password.",
+  duplicate_email: "An account with this email already exists.",
+  own_role_change: "You cannot change your own role.",
+  own_deactivation: "You cannot deactivate your own account.",
+  insufficient_stock: "One of the items is no longer available in that quantity.",
+  duplicate_sku: "A product with this SKU already exists.",
+  duplicate_review: "You have already reviewed this product.",
+  product_unavailable: "This product is no longer available.",
+  illegal_transition: "The order cannot move to that status now.",
+  payment_not_allowed: "This order cannot be paid now.",
+  amount_mismatch: "The amount does not match the order.",
+  tracking_mismatch: "The tracking number does not match the order.",
+  too_many_pending_orders: "You have too many unpaid orders. Pay or cancel one first.",
+  invalid_signature: "The signature is not valid.",
+  stale_signature: "The signature has expired.",
+  type_disabled: "You have turned off this kind of notification.",
+  promotion_not_cancellable: "This promotion can no longer be cancelled.",
+  send_at_passed: "The sending time has already passed.",
+  invalid_room: "You cannot follow that.",
+  invalid_ack: "The acknowledgement was not valid.",
+  too_many_ids: "Too many notifications at once.",
+  network_error: "Could not reach the server. Check your connection and try again.",
+  error: "Something went wrong.",
+};
+
+// The code of a failure whose body carries none (a proxy's error page, say), as the server's HTTP_CODES.
+const STATUS_CODES = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  409: "conflict",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  422: "validation_error",
+  429: "rate_limited",
+  500: "internal_error",
+  503: "service_unavailable",
+};
+
+/** The code for a response without one: by status, any other 5xx is the server's fault, the rest "error". */
+export function codeForStatus(status) {
+  return STATUS_CODES[status] ?? (status >= 500 ? "internal_error" : "error");
+}
+
 export class ApiError extends Error {
-  constructor({ status = 0, code = "error", title = "", detail = "", type = "about:blank", fieldErrors = {}, retryAfter = null, body = null } = {}) {
+  constructor({
+    status = 0,
+    code = "error",
+    title = "",
+    detail = "",
+    type = "about:blank",
+    fieldErrors = {},
+    retryAfter = null,
+    retryUntil = retryAfter != null ? Date.now() + retryAfter * 1000 : null,
+    body = null,
+  } = {}) {
     super(detail || title || `Request failed (${status})`);
     this.name = "ApiError";
     this.status = status;
@@ -16,13 +97,14 @@ export class ApiError extends Error {
     this.type = type;
     this.fieldErrors = fieldErrors;
     this.retryAfter = retryAfter;
+    this.retryUntil = retryUntil; // when the wait is over (ms epoch), fixed when the answer arrived
     this.body = body;
   }
 }
 
 /** A network failure (server unreachable, request aborted by the browser): status 0, code "network_error". */
 export function networkError(cause) {
-  const err = new ApiError({ status: 0, code: "network_error", title: "Network error", detail: "Could not reach the server. Check your connection and try again." });
+  const err = new ApiError({ status: 0, code: "network_error", title: "Network error", detail: KNOWN_CODES.network_error });
   err.cause = cause;
   return err;
 }
@@ -73,7 +155,7 @@ export async function parseProblem(response) {
   const status = Number(problem.status) || response.status;
   return new ApiError({
     status,
-    code: typeof problem.code === "string" ? problem.code : defaultCode(status),
+    code: typeof problem.code === "string" ? problem.code : codeForStatus(status),
     title: problem.title || response.statusText || "",
     detail: problem.detail || "",
     type: problem.type || "about:blank",
@@ -83,38 +165,22 @@ export async function parseProblem(response) {
   });
 }
 
-function defaultCode(status) {
-  return (
-    {
-      400: "bad_request",
-      401: "unauthorized",
-      403: "forbidden",
-      404: "not_found",
-      405: "method_not_allowed",
-      409: "conflict",
-      413: "payload_too_large",
-      422: "validation_error",
-      429: "too_many_requests",
-    }[status] || (status >= 500 ? "server_error" : "error")
-  );
-}
-
 /** The sentence to show for an error, chosen by status and `code`. */
 export function describeError(error) {
   if (!error) return "";
-  if (!(error instanceof ApiError)) return error.message || "Something went wrong.";
+  if (!(error instanceof ApiError)) return error.message || KNOWN_CODES.error;
   if (error.status === 429) {
-    const wait = error.retryAfter != null ? `Try again in ${error.retryAfter} s.` : "Try again in a moment.";
-    return `Too many attempts. ${wait}`;
+    return error.retryAfter != null ? `Too many attempts. Try again in ${error.retryAfter} s.` : KNOWN_CODES.rate_limited;
   }
   if (error.code === "insufficient_stock") {
-    return `Not enough stock: ${error.detail || "one of the items is no longer available in that quantity."}`;
+    return `Not enough stock: ${error.detail || KNOWN_CODES.insufficient_stock}`;
   }
   if (error.status === 422 && Object.keys(error.fieldErrors).length && !error.detail) {
-    return "Please correct the highlighted fields.";
+    return KNOWN_CODES.validation_error;
   }
-  if (error.status >= 500) return "The server had a problem. Please try again.";
-  return error.detail || error.title || error.message || "Something went wrong.";
+  if (error.status >= 500) return KNOWN_CODES.internal_error;
+  const known = Object.hasOwn(KNOWN_CODES, error.code) ? KNOWN_CODES[error.code] : "";
+  return error.detail || known || error.title || error.message || KNOWN_CODES.error;
 }
 
 /** Messages for one field, matching either the exact key or a nested path under it. */

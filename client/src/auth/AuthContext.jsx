@@ -3,9 +3,10 @@
  * a minute before it expires (and again when a sleeping tab wakes). A session the server refuses sends
  * the user to the login page with `next` set to where they were.
  */
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useState } from "react";
 import { useLocation, useNavigate } from "react-router";
 import { api, ensureFreshAccessToken } from "../api/client.js";
+import { useLatest } from "../hooks/useLatest.js";
 import { accessTokenLifetimeMs, clearSession, refreshMarginMs, getAccessToken, getRefreshToken, getUser, setSession, subscribeSession } from "../api/session.js";
 
 const AuthContext = createContext(null);
@@ -29,8 +30,7 @@ export function AuthProvider({ children }) {
   const [lapsed, setLapsed] = useState(false);
   const navigate = useNavigate();
   const location = useLocation();
-  const where = useRef(location);
-  where.current = location;
+  const where = useLatest(location);
 
   useEffect(
     () =>
@@ -47,7 +47,7 @@ export function AuthProvider({ children }) {
           }
         }
       }),
-    [navigate],
+    [navigate, where],
   );
 
   // Refresh shortly before expiry; tokenVersion re-arms the timer after every refresh.

@@ -1,12 +1,13 @@
 /** Error display for API failures: one sentence per error, a live countdown for 429, field messages. */
-import { useMemo } from "react";
 import { ApiError, describeError, fieldMessages } from "../api/problem.js";
 import { useCountdown } from "../hooks/useNow.js";
 
 export function ErrorMessage({ error, className = "" }) {
-  // The deadline is fixed when the error arrives, so the countdown survives re-renders.
-  const until = useMemo(() => (error instanceof ApiError && error.retryAfter != null ? Date.now() + error.retryAfter * 1000 : null), [error]);
-  const secondsLeft = useCountdown(until);
+  // The deadline was fixed when the answer arrived (ApiError.retryUntil), so the countdown survives re-renders.
+  const until = error instanceof ApiError ? error.retryUntil : null;
+  const counted = useCountdown(until);
+  // Never more than the server said: the clock may have last ticked before the error arrived.
+  const secondsLeft = Math.min(counted, error?.retryAfter ?? 0);
   if (!error) return null;
   let text = describeError(error);
   if (until) text = secondsLeft > 0 ? `Too many attempts. Try again in ${secondsLeft} s.` : "You can try again now.";

@@ -2,44 +2,50 @@
  * Load one API resource: `{data, error, isLoading, isFetching, refetch}` (STYLE.md section 10).
  *
  * `isLoading` is true only until the first answer; later reloads keep showing the old data with
- * `isFetching` true. A changed key (path + params) starts over; a stale answer is ignored.
+ * `isFetching` true. A changed key (path + params + `scope`, e.g. the signed-in user, which is not sent)
+ * starts over; a stale answer is ignored.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../api/client.js";
+import { useLatest } from "./useLatest.js";
 
-export function useApiQuery(path, { params, auth = true, enabled = true } = {}) {
-  const key = enabled && path ? `${path}?${JSON.stringify(params ?? {})}` : null;
+export function useApiQuery(path, { params, auth = true, enabled = true, scope = "" } = {}) {
+  const key = enabled && path ? `${scope}|${path}?${JSON.stringify(params ?? {})}` : null;
   const [state, setState] = useState({ key: null, data: undefined, error: null, isFetching: false });
-  const latest = useRef({ path, params, auth });
-  latest.current = { path, params, auth };
+  const latest = useLatest({ path, params, auth });
   const requestId = useRef(0);
 
-  const load = useCallback(() => {
+  // Sets state only when the answer arrives: a new key already reads as fetching (see below).
+  const fetchNow = useCallback(() => {
     if (!key) return Promise.resolve(undefined);
     const id = ++requestId.current;
     const { path: p, params: q, auth: a } = latest.current;
-    setState((s) => ({ ...s, key, isFetching: true, ...(s.key === key ? {} : { data: undefined, error: null }) }));
     return api(p, { params: q, auth: a }).then(
       (data) => {
         if (id === requestId.current) setState({ key, data, error: null, isFetching: false });
         return data;
       },
       (error) => {
-        if (id === requestId.current) setState((s) => ({ ...s, key, error, isFetching: false }));
+        if (id === requestId.current) setState((s) => ({ key, data: s.key === key ? s.data : undefined, error, isFetching: false }));
         return undefined;
       },
     );
-  }, [key]);
+  }, [key, latest]);
 
   useEffect(() => {
-    load();
-  }, [load]);
+    fetchNow();
+  }, [fetchNow]);
+
+  const refetch = useCallback(() => {
+    if (key) setState((s) => (s.key === key ? { ...s, isFetching: true } : s));
+    return fetchNow();
+  }, [key, fetchNow]);
 
   const current = state.key === key;
   const data = current ? state.data : undefined;
   const error = current ? state.error : null;
   const isFetching = Boolean(key) && (!current || state.isFetching);
-  return { data, error, isLoading: isFetching && data === undefined && !error, isFetching, refetch: load };
+  return { data, error, isLoading: isFetching && data === undefined && !error, isFetching, refetch };
 }
 
 /**
@@ -48,8 +54,7 @@ export function useApiQuery(path, { params, auth = true, enabled = true } = {}) 
  */
 export function useMutation(fn) {
   const [state, setState] = useState({ isPending: false, error: null, data: undefined });
-  const fnRef = useRef(fn);
-  fnRef.current = fn;
+  const fnRef = useLatest(fn);
   const mounted = useRef(true);
   useEffect(() => {
     mounted.current = true;
@@ -67,7 +72,7 @@ export function useMutation(fn) {
       if (mounted.current) setState({ isPending: false, error, data: undefined });
       return undefined;
     }
-  }, []);
+  }, [fnRef]);
   const reset = useCallback(() => setState({ isPending: false, error: null, data: undefined }), []);
   return { ...state, mutate, reset };
 }

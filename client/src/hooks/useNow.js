@@ -15,9 +15,13 @@ export function useCountdown(until) {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (!until) return undefined;
-    setNow(Date.now());
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
+    const tick = () => setNow(Date.now());
+    const first = setTimeout(tick, 0); // a clock read long before `until` was set would overstate the wait
+    const timer = setInterval(tick, 1000);
+    return () => {
+      clearTimeout(first);
+      clearInterval(timer);
+    };
   }, [until]);
   return until ? Math.max(0, Math.ceil((until - now) / 1000)) : 0;
 }

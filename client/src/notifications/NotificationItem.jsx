@@ -1,9 +1,11 @@
 /** One row of the panel: opens what it is about (and marks it read), with mark-read and delete buttons. */
-import { NotificationIcon, TYPE_NAMES } from "./icons.jsx";
+import { NotificationIcon } from "./icons.jsx";
+import { useNotificationType } from "./NotificationTypes.jsx";
 import { absoluteTime, relativeTime } from "./relativeTime.js";
 
 export function NotificationItem({ notification, now, onActivate, onMarkRead, onDelete }) {
   const { id, type, title, message, is_read: isRead, created_at: createdAt } = notification;
+  const kind = useNotificationType(type);
   return (
     <li
       className={`notif-item${isRead ? "" : " notif-item--unread"}`}
@@ -13,14 +15,14 @@ export function NotificationItem({ notification, now, onActivate, onMarkRead, on
       data-read={isRead ? "true" : "false"}
     >
       <button type="button" className="notif-item__main" onClick={() => onActivate(notification)}>
-        <NotificationIcon type={type} />
+        <NotificationIcon icon={kind.icon} />
         <span className="notif-item__text">
           <span className="notif-item__title">{title}</span>
           {message && <span className="notif-item__message">{message}</span>}
           <time className="notif-item__time" dateTime={createdAt} title={absoluteTime(createdAt)}>
             {relativeTime(createdAt, now)}
           </time>
-          <span className="sr-only">{`, ${TYPE_NAMES[type] ?? "notification"}${isRead ? "" : ", unread"}`}</span>
+          <span className="sr-only">{`, ${kind.label}${isRead ? "" : ", unread"}`}</span>
         </span>
       </button>
       <span className="notif-item__actions">

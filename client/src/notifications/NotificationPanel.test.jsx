@@ -2,7 +2,7 @@ import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { installFetch } from "../test/fetchMock.js";
-import { makeNotification, renderApp, signIn } from "../test/fixtures.jsx";
+import { customerTypes, makeNotification, renderApp, signIn } from "../test/fixtures.jsx";
 
 const minutesAgo = (m) => new Date(Date.now() - m * 60_000).toISOString();
 
@@ -27,6 +27,7 @@ describe("notification panel", () => {
     signIn();
     api = installFetch();
     api.on("GET", "/api/products", { body: { items: [], next_cursor: null } });
+    api.on("GET", "/api/notifications/types", { body: customerTypes });
   });
 
   it("shows an empty state", async () => {
@@ -69,8 +70,10 @@ describe("notification panel", () => {
     expect(items[0]).toHaveTextContent("2 min ago");
     expect(items[1]).toHaveTextContent("2 h ago");
     expect(items[0]).toHaveAttribute("data-read", "false");
-    expect(items[0].querySelector(".type-icon--back_in_stock")).not.toBeNull();
-    expect(items[1].querySelector(".type-icon--order_status")).not.toBeNull();
+    // The icon the server names for each type (GET /api/notifications/types), and the type's label.
+    await waitFor(() => expect(items[0].querySelector(".type-icon--restock")).not.toBeNull());
+    expect(items[1].querySelector(".type-icon--package")).not.toBeNull();
+    expect(within(items[0]).getByRole("button", { name: /^Stapler is back.*, Back in stock, unread$/ })).toBeInTheDocument();
   });
 
   it("marks one notification read", async () => {

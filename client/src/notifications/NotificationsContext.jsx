@@ -10,6 +10,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useReducer, useRef } from "react";
 import { ensureFreshAccessToken, refreshAccessToken } from "../api/client.js";
 import { useAuth } from "../auth/AuthContext.jsx";
+import { useLatest } from "../hooks/useLatest.js";
 import { useNotificationSocket } from "../realtime/useNotificationSocket.js";
 import {
   deleteNotification,
@@ -125,17 +126,24 @@ export function reducer(state, action) {
 }
 
 const CHANNEL = "novacart.notifications";
+const REMEMBERED_ORDER_UPDATES = 500;
+
+/** What makes one order change one change: `orderUpdate` is passed on once per key. */
+export function orderUpdateKey(payload) {
+  if (payload?.order_id == null || typeof payload.status !== "string") return null;
+  return `${payload.order_id}|${payload.status}|${payload.at ?? ""}`;
+}
 
 export function NotificationsProvider({ children, socketFactory, maxToasts = 3, socketOptions }) {
   const { user } = useAuth();
   const enabled = Boolean(user);
   const [state, dispatch] = useReducer(reducer, initialState);
-  const stateRef = useRef(state);
-  stateRef.current = state;
+  const stateRef = useLatest(state);
   const requestId = useRef(0);
   const listeners = useRef(new Set());
   const channel = useRef(null);
   const countTimer = useRef(null);
+  const orderUpdates = useRef(new Set());
 
   const publish = useCallback((event) => {
     for (const listener of [...listeners.current]) listener(event);
@@ -158,7 +166,7 @@ export function NotificationsProvider({ children, socketFactory, maxToasts = 3, 
     } catch (error) {
       if (id === requestId.current) dispatch({ type: "fetchError", error });
     }
-  }, []);
+  }, [stateRef]);
 
   const loadMore = useCallback(async () => {
     const { nextCursor, filter, isLoadingMore } = stateRef.current;
@@ -172,7 +180,7 @@ export function NotificationsProvider({ children, socketFactory, maxToasts = 3, 
     } catch (error) {
       dispatch({ type: "moreError", error });
     }
-  }, []);
+  }, [stateRef]);
 
   const setFilter = useCallback(
     (filter) => {
@@ -180,7 +188,7 @@ export function NotificationsProvider({ children, socketFactory, maxToasts = 3, 
       dispatch({ type: "setFilter", filter });
       load(filter);
     },
-    [load],
+    [load, stateRef],
   );
 
   // The unread count drifts when notifications arrive outside the loaded page; re-read it after a burst.
@@ -206,7 +214,7 @@ export function NotificationsProvider({ children, socketFactory, maxToasts = 3, 
         load();
       }
     },
-    [load, tellOtherTabs],
+    [load, stateRef, tellOtherTabs],
   );
 
   const markAllRead = useCallback(async () => {
@@ -250,7 +258,14 @@ export function NotificationsProvider({ children, socketFactory, maxToasts = 3, 
     onRead: ({ ids = [], unread_count: unreadCount } = {}) => dispatch({ type: "markRead", ids, unreadCount }),
     onDeleted: ({ id, unread_count: unreadCount } = {}) => dispatch({ type: "removed", id, unreadCount }),
     onUnreadCount: (count) => dispatch({ type: "unreadCount", count }),
-    onOrderUpdate: (payload) => publish({ type: "orderUpdate", payload }),
+    onOrderUpdate: (payload) => {
+      // One change, one event for the pages, however many times (or rooms) it arrives by.
+      const key = orderUpdateKey(payload);
+      if (!key || orderUpdates.current.has(key)) return;
+      orderUpdates.current.add(key);
+      if (orderUpdates.current.size > REMEMBERED_ORDER_UPDATES) orderUpdates.current.delete(orderUpdates.current.values().next().value);
+      publish({ type: "orderUpdate", payload });
+    },
     onConnect: () => publish({ type: "connect" }),
   });
 
@@ -337,9 +352,8 @@ export function useNotifications() {
 /** Call `handler(event)` for live events: {type: "notification" | "orderUpdate" | "connect", payload}. */
 export function useRealtimeEvents(handler) {
   const { subscribe } = useNotificationCenter();
-  const ref = useRef(handler);
-  ref.current = handler;
-  useEffect(() => subscribe((event) => ref.current(event)), [subscribe]);
+  const ref = useLatest(handler);
+  useEffect(() => subscribe((event) => ref.current(event)), [subscribe, ref]);
 }
 
 export { PAGE_SIZE };

@@ -5,17 +5,19 @@
  */
 import { useEffect, useRef, useState } from "react";
 import { useNavigate } from "react-router";
+import { useLatest } from "../hooks/useLatest.js";
 import { notificationTarget } from "./api.js";
 import { NotificationIcon } from "./icons.jsx";
+import { useNotificationType } from "./NotificationTypes.jsx";
 import { useNotificationCenter } from "./NotificationsContext.jsx";
 
 export const TOAST_DURATION_MS = 6000;
 
 function Toast({ toast, paused, durationMs, onDismiss, onOpen }) {
   const { notification } = toast;
+  const kind = useNotificationType(notification.type);
   const remaining = useRef(durationMs);
-  const dismiss = useRef(onDismiss);
-  dismiss.current = onDismiss;
+  const dismiss = useLatest(onDismiss);
 
   useEffect(() => {
     if (paused) return undefined;
@@ -25,12 +27,12 @@ function Toast({ toast, paused, durationMs, onDismiss, onOpen }) {
       clearTimeout(timer);
       remaining.current -= Date.now() - startedAt;
     };
-  }, [paused, toast.id]);
+  }, [paused, toast.id, dismiss]);
 
   const target = notificationTarget(notification);
   return (
     <div className="toast" data-testid="toast" data-type={notification.type} data-id={notification.id}>
-      <NotificationIcon type={notification.type} />
+      <NotificationIcon icon={kind.icon} />
       <div className="toast__body">
         <p className="toast__title">{notification.title}</p>
         {notification.message && <p className="toast__message">{notification.message}</p>}
@@ -60,13 +62,12 @@ export function ToastRegion({ toasts, onDismiss, onOpen, durationMs = TOAST_DURA
     return () => document.removeEventListener("visibilitychange", onVisibility);
   }, []);
 
-  // Nothing left to hover or focus: un-pause, or the next toast would never leave.
-  useEffect(() => {
-    if (toasts.length === 0) {
-      setHovered(false);
-      setFocused(false);
-    }
-  }, [toasts.length]);
+  // Nothing left to hover or focus: un-pause, or the next toast would never leave (the pointer cannot
+  // leave a region that emptied under it). Adjusted while rendering, before any toast can see it.
+  if (toasts.length === 0 && (hovered || focused)) {
+    setHovered(false);
+    setFocused(false);
+  }
 
   return (
     <div

@@ -38,14 +38,3 @@ export function notificationTarget(notification) {
   if (data.product_id != null) return `/products/${data.product_id}`;
   return null;
 }
-
-export const NOTIFICATION_TYPES = ["order_status", "payment_received", "back_in_stock", "promotion", "new_review", "low_stock"];
-
-export const TYPE_LABELS = {
-  order_status: "Order updates",
-  payment_received: "Payments received",
-  back_in_stock: "Back in stock",
-  promotion: "Promotions",
-  new_review: "New reviews",
-  low_stock: "Low stock",
-};

@@ -1,5 +1,5 @@
 /** Log in, then go back to where the visitor was headed (`?next=`), e.g. after a lapsed session. */
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { Link, Navigate, useLocation, useNavigate, useSearchParams } from "react-router";
 import { withDetail } from "../api/problem.js";
 import { safeNext, useAuth } from "../auth/AuthContext.jsx";
@@ -16,20 +16,21 @@ export function LoginPage() {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const { mutate, isPending, error } = useMutation(() => login(email.trim(), password));
-  const justLoggedIn = useRef(false);
+  // Set while our own submit is under way, so its success navigates to `next` itself (not <Navigate>).
+  const [submitting, setSubmitting] = useState(false);
 
   useEffect(() => {
     document.title = "Log in · NovaCart";
   }, []);
 
-  if (user && !justLoggedIn.current) return <Navigate to={next} replace />;
+  if (user && !submitting) return <Navigate to={next} replace />;
 
   const submit = async (event) => {
     event.preventDefault();
-    justLoggedIn.current = true;
+    setSubmitting(true);
     const ok = await mutate();
     if (ok) navigate(next, { replace: true });
-    else justLoggedIn.current = false;
+    else setSubmitting(false);
   };
 
   return (

@@ -1,15 +1,16 @@
 /**
  * One order: items, total, address, and a status timeline that moves live. The page joins the order's
- * room and reloads the order on `orderUpdate` (or an order_status notification, which also arrives
- * through the polling fallback); without a live socket it re-reads the order every few seconds.
+ * room and reloads the order once per change (useFollowOrders: on `orderUpdate`, never on the
+ * order_status notification); without a live socket it re-reads the order every few seconds.
  */
-import { useCallback, useEffect, useState } from "react";
+import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router";
 import { api } from "../api/client.js";
 import { ErrorMessage } from "../components/ErrorMessage.jsx";
 import { Money } from "../components/Money.jsx";
 import { useApiQuery, useMutation } from "../hooks/useApiQuery.js";
-import { useNotificationCenter, useRealtimeEvents } from "../notifications/NotificationsContext.jsx";
+import { useFollowOrders } from "../hooks/useFollowOrders.js";
+import { useNotificationCenter } from "../notifications/NotificationsContext.jsx";
 
 const FINAL = new Set(["delivered", "cancelled"]);
 const STATUS_TEXT = {
@@ -33,7 +34,7 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
   const { id } = useParams();
   const orderId = Number(id);
   const { data: order, error, isLoading, refetch } = useApiQuery(`/api/orders/${orderId}`);
-  const { joinRoom, status: connection, enabled } = useNotificationCenter();
+  const { enabled } = useNotificationCenter();
   const pay = useMutation(() => api(`/api/orders/${orderId}/pay`, { method: "POST" }));
   const cancel = useMutation(() => api(`/api/orders/${orderId}/cancel`, { method: "POST" }));
   const [confirmCancel, setConfirmCancel] = useState(false);
@@ -42,26 +43,8 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
     document.title = `Order #${orderId} · NovaCart`;
   }, [orderId]);
 
-  useEffect(() => joinRoom(`order:${orderId}`), [joinRoom, orderId]);
-
-  useRealtimeEvents(
-    useCallback(
-      (event) => {
-        if (event.type === "orderUpdate" && Number(event.payload?.order_id) === orderId) refetch();
-        else if (event.type === "notification" && Number(event.payload?.data?.order_id) === orderId) refetch();
-        else if (event.type === "connect") refetch(); // catch up on moves made while disconnected
-      },
-      [orderId, refetch],
-    ),
-  );
-
-  const live = connection === "connected";
-  const settled = order && FINAL.has(order.status);
-  useEffect(() => {
-    if (!enabled || live || settled || !pollWhileOfflineMs) return undefined;
-    const timer = setInterval(() => refetch(), pollWhileOfflineMs);
-    return () => clearInterval(timer);
-  }, [enabled, live, settled, refetch, pollWhileOfflineMs]);
+  const settled = Boolean(order && FINAL.has(order.status));
+  const { live } = useFollowOrders({ orderId, refetch, settled, pollWhileOfflineMs });
 
   if (isLoading) return <p className="muted">Loading order…</p>;
   if (error && !order) {

@@ -2,7 +2,7 @@ import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it } from "vitest";
 import { installFetch, problem } from "../test/fetchMock.js";
-import { renderApp, signIn } from "../test/fixtures.jsx";
+import { makeNotification, renderApp, signIn } from "../test/fixtures.jsx";
 import { timelineSteps } from "./OrderPage.jsx";
 
 const t0 = "2026-11-22T10:00:00+00:00";
@@ -78,6 +78,48 @@ describe("order page", () => {
     expect(screen.getByTestId("order-timeline")).toHaveTextContent("paid");
     expect(screen.getByTestId("order-status")).toHaveTextContent("paid");
     expect(screen.queryByRole("button", { name: "Pay now" })).not.toBeInTheDocument();
+  });
+
+  it("refreshes the order once per change: on orderUpdate, however often it arrives, never on the notification", async () => {
+    const { socket } = await renderOrder();
+    // The first read, and the catch-up read when the socket connected.
+    await waitFor(() => expect(api.callsTo("GET", "/api/orders/7")).toHaveLength(2));
+    const paid = { order_id: 7, status: "paid", previous_status: "pending", at: t1 };
+    current = order({ status: "paid", updated_at: t1, history: [...current.history, { status: "paid", at: t1, by: "payment provider", note: null }] });
+
+    // One change reaches the customer as the order_status notification and as orderUpdate (by the user's
+    // room and the order's, which a server may deliver twice).
+    act(() => {
+      socket.fire("notification", makeNotification({ id: 900, type: "order_status", title: "Order #7 is paid", data: { order_id: 7, status: "paid", previous_status: "pending" } }));
+      socket.fire("orderUpdate", paid);
+      socket.fire("orderUpdate", { ...paid });
+    });
+
+    await waitFor(() => expect(screen.getByTestId("order-status")).toHaveTextContent("paid"));
+    expect(await screen.findByRole("button", { name: "Notifications, 1 unread" })).toBeInTheDocument();
+    // Every read those events started has reached fetch by now (each takes the same steps as the one that
+    // already answered): one change, one GET.
+    await act(async () => {});
+    expect(api.callsTo("GET", "/api/orders/7")).toHaveLength(3);
+
+    // The next change is the next GET.
+    current = order({ status: "preparing", updated_at: t2, history: [...current.history, { status: "preparing", at: t2, by: "staff", note: null }] });
+    act(() => socket.fire("orderUpdate", { order_id: 7, status: "preparing", previous_status: "paid", at: t2 }));
+    await waitFor(() => expect(screen.getByTestId("order-status")).toHaveTextContent("preparing"));
+    await act(async () => {});
+    expect(api.callsTo("GET", "/api/orders/7")).toHaveLength(4);
+  });
+
+  it("does not refresh on an order_status notification alone", async () => {
+    const { socket } = await renderOrder();
+    await waitFor(() => expect(api.callsTo("GET", "/api/orders/7")).toHaveLength(2));
+
+    act(() => socket.fire("notification", makeNotification({ id: 901, type: "order_status", title: "Order #7 is paid", data: { order_id: 7, status: "paid" } })));
+    // The bell has taken the notification in; an order page that listened to it would have asked by now.
+    expect(await screen.findByRole("button", { name: "Notifications, 1 unread" })).toBeInTheDocument();
+    await act(async () => {});
+
+    expect(api.callsTo("GET", "/api/orders/7")).toHaveLength(2);
   });
 
   it("ignores updates about other orders", async () => {

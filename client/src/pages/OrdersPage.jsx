@@ -5,7 +5,7 @@ import { api } from "../api/client.js";
 import { ErrorMessage } from "../components/ErrorMessage.jsx";
 import { Money } from "../components/Money.jsx";
 import { useApiQuery } from "../hooks/useApiQuery.js";
-import { useRealtimeEvents } from "../notifications/NotificationsContext.jsx";
+import { useFollowOrders } from "../hooks/useFollowOrders.js";
 
 export function OrdersPage() {
   const { data, error, isLoading, refetch } = useApiQuery("/api/orders", { params: { limit: 20 } });
@@ -16,10 +16,8 @@ export function OrdersPage() {
   }, []);
   useEffect(() => setMore({ items: [], cursor: undefined, error: null, loading: false }), [data]);
 
-  // Status changes show up here without a reload.
-  useRealtimeEvents((event) => {
-    if (event.type === "orderUpdate" || (event.type === "notification" && event.payload?.type === "order_status")) refetch();
-  });
+  // Status changes show up here without a reload, one refetch per change.
+  useFollowOrders({ refetch });
 
   const cursor = more.cursor === undefined ? data?.next_cursor : more.cursor;
   const orders = [...(data?.items ?? []), ...more.items];

@@ -1,27 +1,83 @@
-/** The customer's order list: first page, "load more", live refetch on order events, empty and error states. */
-import { act, screen, waitFor } from "@testing-library/react";
+/** My orders: live refresh once per change (orderUpdate), re-reads while offline, "load more", its failure, empty. */
+import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { installFetch, problem } from "../test/fetchMock.js";
 import { makeNotification, renderApp, signIn } from "../test/fixtures.jsx";
 
-let api;
+const t0 = "2026-11-22T10:00:00+00:00";
+const t1 = "2026-11-22T10:05:00+00:00";
 
-function order(id, status = "pending") {
-  return { id, status, total_cents: 1000 + id, created_at: "2026-11-20T10:00:00+00:00" };
+let api;
+let status;
+
+const reads = () => api.callsTo("GET", "/api/orders");
+
+function order(id, orderStatus = "pending") {
+  return { id, status: orderStatus, total_cents: 1000 + id, created_at: t0, updated_at: t0 };
 }
 
 function rows() {
   return screen.getAllByTestId("order-row").map((row) => row.textContent);
 }
 
-async function connect(view) {
-  await act(async () => {
-    await view.socketFactory.last().serverConnect();
+describe("my orders", () => {
+  beforeEach(() => {
+    signIn();
+    api = installFetch();
+    status = "pending";
+    api.on("GET", "/api/notifications", { body: { items: [], next_cursor: null, unread_count: 0 } });
+    api.on("GET", "/api/orders", () => ({
+      body: { items: [{ id: 7, user_id: 1, status, total_cents: 2500, created_at: t0, updated_at: t0 }], next_cursor: null },
+    }));
   });
-}
+  afterEach(() => vi.useRealTimers());
 
-describe("OrdersPage", () => {
+  it("refreshes the list once per change, on orderUpdate only", async () => {
+    const view = renderApp("/orders");
+    const socket = view.socketFactory.last();
+    await act(async () => {
+      await socket.serverConnect();
+    });
+    await waitFor(() => expect(reads()).toHaveLength(2)); // the first read and the catch-up at connect
+    status = "paid";
+
+    act(() => {
+      socket.fire("notification", makeNotification({ id: 900, type: "order_status", data: { order_id: 7, status: "paid" } }));
+      socket.fire("orderUpdate", { order_id: 7, status: "paid", previous_status: "pending", at: t1 });
+      socket.fire("orderUpdate", { order_id: 7, status: "paid", previous_status: "pending", at: t1 });
+    });
+
+    const row = screen.getByTestId("order-row");
+    await waitFor(() => expect(within(row).getByText("paid")).toBeInTheDocument());
+    expect(await screen.findByRole("button", { name: "Notifications, 1 unread" })).toBeInTheDocument();
+    await act(async () => {});
+    expect(reads()).toHaveLength(3);
+  });
+
+  it("re-reads the list while the socket is down, and stops once it is back", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    const view = renderApp("/orders");
+    expect(await screen.findByText("Order #7")).toBeInTheDocument();
+    expect(reads()).toHaveLength(1);
+    status = "paid";
+
+    await act(async () => vi.advanceTimersByTime(5000));
+
+    await waitFor(() => expect(within(screen.getByTestId("order-row")).getByText("paid")).toBeInTheDocument());
+    expect(reads()).toHaveLength(2);
+
+    await act(async () => {
+      await view.socketFactory.last().serverConnect();
+    });
+    await waitFor(() => expect(reads()).toHaveLength(3)); // the catch-up at connect
+    await act(async () => vi.advanceTimersByTime(15_000));
+    await act(async () => {});
+    expect(reads()).toHaveLength(3);
+  });
+});
+
+describe("my orders, page by page", () => {
   beforeEach(() => {
     signIn();
     api = installFetch();
@@ -64,34 +120,5 @@ describe("OrdersPage", () => {
 
     expect(await screen.findByRole("link", { name: "Start shopping" })).toHaveAttribute("href", "/");
     expect(screen.queryByTestId("order-row")).not.toBeInTheDocument();
-  });
-
-  it("shows a status change as it happens, without a reload", async () => {
-    let status = "pending";
-    api.on("GET", "/api/orders", () => ({ body: { items: [order(7, status)], next_cursor: null } }));
-    const view = renderApp("/orders");
-    await screen.findAllByTestId("order-row");
-    await connect(view);
-
-    status = "paid";
-    act(() => view.socketFactory.last().fire("orderUpdate", { order_id: 7, status: "paid", previous_status: "pending" }));
-    await waitFor(() => expect(rows()[0]).toContain("paid"));
-
-    status = "preparing";
-    act(() => view.socketFactory.last().fire("notification", makeNotification({ type: "order_status", data: { order_id: 7, status: "preparing" } })));
-    await waitFor(() => expect(rows()[0]).toContain("preparing"));
-  });
-
-  it("does not reload for notifications about other things", async () => {
-    api.on("GET", "/api/orders", { body: { items: [order(7)], next_cursor: null } });
-    const view = renderApp("/orders");
-    await screen.findAllByTestId("order-row");
-    await connect(view);
-    const before = api.callsTo("GET", "/api/orders").length;
-
-    act(() => view.socketFactory.last().fire("notification", makeNotification({ type: "promotion" })));
-
-    await screen.findByTestId("toast");
-    expect(api.callsTo("GET", "/api/orders")).toHaveLength(before);
   });
 });

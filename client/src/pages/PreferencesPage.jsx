@@ -1,29 +1,20 @@
 /**
- * Notification preferences: a switch per type (order updates are transactional and always on) and the
- * interests that decide which promotions arrive.
+ * Notification preferences: a switch per type the user may receive (the list, labels, descriptions and
+ * which types are always on come from GET /api/notifications/types) and the interests that decide which
+ * promotions arrive.
  */
 import { useEffect, useState } from "react";
-import { useAuth } from "../auth/AuthContext.jsx";
 import { ErrorMessage, FieldError } from "../components/ErrorMessage.jsx";
 import { useApiQuery, useMutation } from "../hooks/useApiQuery.js";
-import { NOTIFICATION_TYPES, savePreferences, TYPE_LABELS } from "../notifications/api.js";
+import { savePreferences } from "../notifications/api.js";
+import { useNotificationTypes } from "../notifications/NotificationTypes.jsx";
 
-const ALWAYS_ON = "order_status";
-const CUSTOMER_TYPES = ["order_status", "back_in_stock", "promotion"];
 const SUGGESTED = ["paper", "ink", "pens", "furniture", "organisation", "printers"];
 
-const HELP = {
-  order_status: "Payment, preparation, shipping and delivery of your orders. Always on.",
-  payment_received: "Confirmed payments (for shop staff).",
-  back_in_stock: "Products you asked us to watch are available again.",
-  promotion: "Offers matching your interests.",
-  new_review: "New product reviews (for shop staff).",
-  low_stock: "Stock running low (for shop staff).",
-};
-
 export function PreferencesPage() {
-  const { user } = useAuth();
-  const { data, error, isLoading, refetch } = useApiQuery("/api/notifications/preferences");
+  const catalogue = useNotificationTypes();
+  const prefs = useApiQuery("/api/notifications/preferences");
+  const { data } = prefs;
   // Local edits; null means "as loaded", so the first render with data already shows the saved values.
   const [editedTypes, setTypes] = useState(null);
   const [editedInterests, setInterests] = useState(null);
@@ -37,8 +28,7 @@ export function PreferencesPage() {
     document.title = "Preferences · NovaCart";
   }, []);
 
-  // Customers only ever get these three; staff and admins also see the operational types.
-  const shownTypes = NOTIFICATION_TYPES.filter((t) => CUSTOMER_TYPES.includes(t) || (user?.role && user.role !== "customer"));
+  const shownTypes = catalogue.data ?? [];
 
   const addInterest = (value) => {
     const tag = value.trim().toLowerCase();
@@ -54,9 +44,9 @@ export function PreferencesPage() {
     const nextInterests = tag && !interests.includes(tag) ? [...interests, tag] : interests;
     setInterests(nextInterests);
     setDraft("");
-    // order_status cannot be changed, so it is never sent.
+    // An always-on type cannot be changed, so it is never sent.
     const body = {
-      types: Object.fromEntries(shownTypes.filter((t) => t !== ALWAYS_ON).map((t) => [t, types[t] !== false])),
+      types: Object.fromEntries(shownTypes.filter((kind) => !kind.always_on).map(({ type }) => [type, types[type] !== false])),
       interests: nextInterests,
     };
     const result = await save.mutate(body);
@@ -69,13 +59,14 @@ export function PreferencesPage() {
     }
   };
 
-  if (isLoading) return <p className="muted">Loading preferences…</p>;
-  if (error && !data) {
+  if (prefs.isLoading || catalogue.isLoading) return <p className="muted">Loading preferences…</p>;
+  const failed = [prefs, catalogue].filter((query) => query.error && !query.data);
+  if (failed.length) {
     return (
       <section>
         <h1>Notification preferences</h1>
-        <ErrorMessage error={error} />
-        <button type="button" className="link-button" onClick={() => refetch()}>
+        <ErrorMessage error={failed[0].error} />
+        <button type="button" className="link-button" onClick={() => failed.forEach((query) => query.refetch())}>
           Try again
         </button>
       </section>
@@ -88,8 +79,7 @@ export function PreferencesPage() {
       <form onSubmit={submit} className="form form--wide">
         <fieldset className="prefs__types">
           <legend>What to notify me about</legend>
-          {shownTypes.map((type) => {
-            const locked = type === ALWAYS_ON;
+          {shownTypes.map(({ type, label, description, always_on: locked }) => {
             const on = locked || types[type] !== false;
             return (
               <div className="switch-row" key={type}>
@@ -107,9 +97,10 @@ export function PreferencesPage() {
                     setSaved(false);
                   }}
                 />
-                <label htmlFor={`pref-${type}`}>{TYPE_LABELS[type] ?? type}</label>
+                <label htmlFor={`pref-${type}`}>{label || type}</label>
                 <p className="field__hint" id={`pref-${type}-help`}>
-                  {HELP[type] ?? ""}
+                  {description}
+                  {locked && " Always on."}
                 </p>
                 <FieldError error={save.error} name={`types.${type}`} />
               </div>

@@ -93,7 +93,7 @@ export function ProductPage() {
           )}
         </form>
       ) : (
-        <Waitlist productId={productId} user={user} />
+        <Waitlist key={`${user?.id ?? ""}:${productId}`} productId={productId} user={user} />
       )}
 
       <ReviewForm productId={productId} user={user} />
@@ -126,10 +126,6 @@ function Waitlist({ productId, user }) {
   const [joined, setJoined] = useState(() => (user ? readWaitlist(user.id).has(productId) : false));
   const join = useMutation(() => api(`/api/products/${productId}/waitlist`, { method: "POST" }));
   const leave = useMutation(() => api(`/api/products/${productId}/waitlist`, { method: "DELETE" }));
-
-  useEffect(() => {
-    setJoined(user ? readWaitlist(user.id).has(productId) : false);
-  }, [user, productId]);
 
   const remember = (value) => {
     const ids = readWaitlist(user.id);

@@ -12,6 +12,12 @@ export function ShopPage() {
   const q = params.get("q") ?? "";
   const inStock = params.get("in_stock") === "true";
   const [search, setSearch] = useState(q);
+  // The URL's query changed (back, forward, a link): the search box follows it.
+  const [shownQ, setShownQ] = useState(q);
+  if (q !== shownQ) {
+    setShownQ(q);
+    setSearch(q);
+  }
   const categories = useCategories(category);
   const { data, error, isLoading, isFetching, isLoadingMore, loadMore, refetch } = useProducts({
     category: category || undefined,
@@ -24,7 +30,6 @@ export function ShopPage() {
   useEffect(() => {
     document.title = "Shop · NovaCart";
   }, []);
-  useEffect(() => setSearch(q), [q]);
 
   const update = (changes) => {
     const next = new URLSearchParams(params);

@@ -46,7 +46,7 @@ describe("authentication", () => {
   });
 
   it("shows how long to wait when rate limited", async () => {
-    api.on("POST", "/api/auth/login", { ...problem(429, "too_many_requests"), headers: { "Retry-After": "30" } });
+    api.on("POST", "/api/auth/login", { ...problem(429, "rate_limited"), headers: { "Retry-After": "30" } });
     const user = userEvent.setup();
     renderApp("/login");
 

@@ -18,6 +18,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { io } from "socket.io-client";
 import { serverOffsetMs } from "../api/clock.js";
+import { useLatest } from "../hooks/useLatest.js";
 import { createSeenStore } from "./seenStore.js";
 
 export function defaultSocketFactory(options) {
@@ -52,19 +53,14 @@ export function useNotificationSocket({
   retryAfterRefusalMs = 30_000,
 } = {}) {
   const [status, setStatus] = useState(enabled ? "connecting" : "idle");
-  const callbacks = useRef({});
-  callbacks.current = { getToken, refreshToken, pollUnread, isKnown, onNotification, onRead, onDeleted, onOrderUpdate, onUnreadCount, onConnect, onServerError };
-  const settings = useRef({});
-  settings.current = { seenStore, clockOffset, pollIntervalMs, fallbackAfterFailures, fallbackAfterMs, ackDelayMs, replayGraceMs, retryAfterRefusalMs };
+  const callbacks = useLatest({ getToken, refreshToken, pollUnread, isKnown, onNotification, onRead, onDeleted, onOrderUpdate, onUnreadCount, onConnect, onServerError });
+  const settings = useLatest({ seenStore, clockOffset, pollIntervalMs, fallbackAfterFailures, fallbackAfterMs, ackDelayMs, replayGraceMs, retryAfterRefusalMs });
   const rooms = useRef(new Set());
   const socketRef = useRef(null);
   const transportKey = transports.join(",");
 
   useEffect(() => {
-    if (!enabled) {
-      setStatus("idle");
-      return undefined;
-    }
+    if (!enabled) return undefined;
     const cfg = settings.current;
     const call = (name, ...args) => callbacks.current[name]?.(...args);
     const mountedAt = Date.now();
@@ -258,8 +254,9 @@ export function useNotificationSocket({
       socket.off?.();
       socket.disconnect();
       if (socketRef.current === socket) socketRef.current = null;
+      setStatus("connecting"); // what the next connection starts as (read as "idle" while disabled)
     };
-  }, [enabled, socketFactory, transportKey]);
+  }, [enabled, socketFactory, transportKey, callbacks, settings]);
 
   /** Join a room now and after every reconnect; returns the function that stops re-joining it. */
   const joinRoom = useCallback((room) => {
@@ -269,5 +266,5 @@ export function useNotificationSocket({
     return () => rooms.current.delete(room);
   }, []);
 
-  return { status, joinRoom };
+  return { status: enabled ? status : "idle", joinRoom };
 }

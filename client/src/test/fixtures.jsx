@@ -54,3 +54,31 @@ export function renderApp(path = "/", { socketFactory = createSocketFactory(), s
   );
   return { ...result, socketFactory };
 }
+
+/** GET /api/notifications/types as the server's registry answers a customer (novacart/notifications/types.py). */
+export const customerTypes = [
+  {
+    type: "order_status",
+    label: "Order updates",
+    description: "Your order's progress: received, paid, being prepared, shipped, delivered or cancelled.",
+    icon: "package",
+    always_on: true,
+    channels: ["in_app", "email", "push"],
+  },
+  {
+    type: "back_in_stock",
+    label: "Back in stock",
+    description: "A product on your waitlist can be ordered again.",
+    icon: "restock",
+    always_on: false,
+    channels: ["in_app", "email", "push"],
+  },
+  {
+    type: "promotion",
+    label: "Promotions",
+    description: "Offers that match your interests. Their text is written by our staff.",
+    icon: "tag",
+    always_on: false,
+    channels: ["in_app", "email", "push"],
+  },
+];

@@ -44,7 +44,7 @@
   function errorText(response) {
     var type = response.headers.get("Content-Type") || "";
     if (type.indexOf("json") !== -1) {
-      return response.json().then(function (body) { return body.error || body.detail || "That did not work."; });
+      return response.json().then(function (body) { return body.detail || "That did not work."; });
     }
     return Promise.resolve(response.status === 400 ? "The page expired: reload it and try again." : "That did not work (" + response.status + ").");
   }
@@ -485,7 +485,6 @@
         });
       }
     });
-    window.novacartSocket = socket; // for the end-to-end tests and the curious
     return socket;
   }
 

@@ -1,8 +1,12 @@
-"""The AsyncAPI 3 document of the Socket.IO interface, generated from novacart/wire.py: /api/asyncapi.json.
+"""The API's documentation, served by NovaCart itself so that it works with no internet access.
 
-One channel (the default namespace); one message per wire event, its payload the JSON Schema of the
-event's marshmallow schema; one operation per event: `send` for what the server sends to clients,
-`receive` for what it takes from them (the application's own point of view, as AsyncAPI 3 has it).
+- /api/docs: Swagger UI over /api/openapi.json, from the vendored swagger-ui-dist (static/vendor),
+  under the same strict Content-Security-Policy as every page (its start-up script is a file).
+- /api/asyncapi.json: the AsyncAPI 3 document of the Socket.IO interface, generated from
+  novacart/wire.py. One channel (the default namespace); one message per wire event, its payload the
+  JSON Schema of the event's marshmallow schema; one operation per event: `send` for what the server
+  sends to clients, `receive` for what it takes from them (the application's point of view).
+- /api/asyncapi: that document as a readable page.
 """
 
 from __future__ import annotations
@@ -12,11 +16,11 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, render_template
 
-from novacart import wire
+from novacart import ops, wire
 
-asyncapi_bp = Blueprint("asyncapi", __name__)
+docs_bp = Blueprint("apidocs", __name__)
 CHANNEL = "socketio"
 
 
@@ -83,7 +87,50 @@ def document(title: str, version: str) -> dict[str, Any]:
     }
 
 
-@asyncapi_bp.get("/api/asyncapi.json")
+def _document() -> dict[str, Any]:
+    return document(current_app.config["API_TITLE"], current_app.config["API_VERSION"])
+
+
+@docs_bp.get("/api/asyncapi.json")
 def asyncapi_json():
     """The AsyncAPI 3 document of the Socket.IO events."""
-    return jsonify(document(current_app.config["API_TITLE"], current_app.config["API_VERSION"]))
+    return jsonify(_document())
+
+
+@docs_bp.get("/api/asyncapi")
+def asyncapi_page():
+    """The AsyncAPI document as a page: each event, its direction, its rooms and its payload's fields."""
+    doc = _document()
+    schemas = doc["components"]["schemas"]
+    events = []
+    for event in wire.EVENTS:
+        schema = schemas[event.schema.__name__]
+        required = set(schema.get("required", ()))
+        fields = [
+            {
+                "name": name,
+                "type": _type_of(prop),
+                "required": name in required,
+                "description": prop.get("description", ""),
+            }
+            for name, prop in schema.get("properties", {}).items()
+        ]
+        events.append({"event": event, "fields": fields})
+    return ops.secured(current_app.make_response(render_template("api/asyncapi.html", doc=doc, events=events)))
+
+
+def _type_of(prop: dict[str, Any]) -> str:
+    kind = prop.get("type", "object")
+    kinds = kind if isinstance(kind, list) else [kind]
+    text = " or ".join(k for k in kinds)
+    if "array" in kinds and isinstance(prop.get("items"), dict):
+        text = text.replace("array", f"array of {_type_of(prop['items'])}")
+    if prop.get("format"):
+        text += f" ({prop['format']})"
+    return text
+
+
+@docs_bp.get("/api/docs")
+def swagger_ui():
+    """Swagger UI over /api/openapi.json, entirely from NovaCart's own files."""
+    return ops.secured(current_app.make_response(render_template("api/docs.html")))
