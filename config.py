@@ -141,6 +141,8 @@ class Config:
     PENDING_ORDER_SWEEP_SECONDS = float(os.environ.get("PENDING_ORDER_SWEEP_SECONDS", "60"))
     MAX_PENDING_ORDERS = _int("MAX_PENDING_ORDERS", 3)
     ORDER_RATE_LIMIT = os.environ.get("ORDER_RATE_LIMIT", "20/hour")  # orders placed per customer
+    # Messages written on orders, per user (a customer's message notifies every employee).
+    MESSAGE_RATE_LIMIT = os.environ.get("MESSAGE_RATE_LIMIT", "30/minute")
 
     # Sockets: how many one user may hold (the oldest is closed), how often one user may connect, and
     # how often each web process checks its sockets' accounts (expiry, deactivation, demotion, sign-out).
