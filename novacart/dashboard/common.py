@@ -49,15 +49,15 @@ def back(default_endpoint: str, **values: Any) -> Response:
     return redirect(safe_next(request.form.get("next"), url_for(default_endpoint, **values)))
 
 
-def page_args() -> tuple[int, int | None]:
-    """`?cursor=` of the dashboard's lists: (limit, after_id); a cursor we did not issue starts over."""
-    cursor = request.args.get("cursor")
+def page_args(param: str = "cursor", size: int = PAGE_SIZE) -> tuple[int, int | None]:
+    """`?cursor=` (or `param`) of the dashboard's lists: (limit, after_id); a cursor we did not issue starts over."""
+    cursor = request.args.get(param)
     if not cursor:
-        return PAGE_SIZE, None
+        return size, None
     try:
-        return PAGE_SIZE, decode_cursor(cursor)
+        return size, decode_cursor(cursor)
     except CursorError:
-        return PAGE_SIZE, None
+        return size, None
 
 
 def cursor_for(last_id: int) -> str:

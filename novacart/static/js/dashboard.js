@@ -145,6 +145,14 @@
         markFeedRead(null);
       });
     },
+    reply: function (form) {
+      var text = form.querySelector("textarea");
+      if (text) {
+        text.value = "";
+        text.defaultValue = "";
+      }
+      return refreshConversation();
+    },
   };
 
   function replaceRow(form, response) {
@@ -264,6 +272,68 @@
         flash(fresh);
       });
     }).catch(function () {});
+  }
+
+  function refreshOrderRow(id) {
+    var existing = document.getElementById("order-" + id);
+    if (!existing) return Promise.resolve();
+    return send("/dashboard/orders/" + id + "/row" + window.location.search).then(function (response) {
+      if (response.status !== 200) return;
+      return response.text().then(function (html) {
+        var fresh = fragment(html);
+        var current = document.getElementById("order-" + id);
+        if (!fresh || !current) return;
+        current.replaceWith(fresh);
+        localiseTimes(fresh);
+        flash(fresh);
+        followAwaitingOrders();
+      });
+    }).catch(function () {});
+  }
+
+  // -- conversations -----------------------------------------------------------------------------
+
+  var liveSocket = null;
+  var followed = new Set();
+
+  function follow(orderId) {
+    // order:<id> brings the replies of colleagues, which the staff room does not (only customers' messages).
+    if (!liveSocket || !liveSocket.connected || followed.has(orderId)) return;
+    followed.add(orderId);
+    liveSocket.emit("joinRoom", { room: "order:" + orderId });
+  }
+
+  function followAwaitingOrders() {
+    document.querySelectorAll("tr.order-row[data-awaiting-reply]").forEach(function (row) {
+      follow(parseInt(row.dataset.orderId, 10));
+    });
+  }
+
+  function scrollConversation() {
+    var list = document.querySelector("#conversation-messages .messages");
+    if (list) list.scrollTop = list.scrollHeight;
+  }
+
+  function refreshConversation(newId) {
+    var region = document.getElementById("conversation-messages");
+    if (!region) return Promise.resolve();
+    return refreshRegion(region).then(function () {
+      scrollConversation();
+      var arrived = newId && document.getElementById("message-" + newId);
+      if (arrived) flash(arrived);
+    });
+  }
+
+  var seenMessages = new Set();
+
+  function onMessage(message) {
+    if (seenMessages.has(message.id)) return;
+    seenMessages.add(message.id);
+    if (document.getElementById("orders-board")) refreshOrderRow(message.order_id);
+    var detail = document.getElementById("order-detail");
+    if (detail && parseInt(detail.dataset.orderId, 10) === message.order_id && !document.getElementById("message-" + message.id)) {
+      refreshConversation(message.id);
+    }
   }
 
   // -- inventory rows ----------------------------------------------------------------------------
@@ -418,6 +488,7 @@
     }
     // The dashboard's session cookie authenticates the socket (same origin, no token).
     var socket = window.io({ withCredentials: true });
+    liveSocket = socket;
     var seen = new Set();
     var pendingAcks = [];
     var ackTimer = null;
@@ -437,6 +508,11 @@
     socket.on("connect", function () {
       show("live", "Live");
       retryDelay = 2000;
+      // Rooms do not survive a reconnect: follow this page's orders again.
+      followed.clear();
+      var detail = document.getElementById("order-detail");
+      if (detail) follow(parseInt(detail.dataset.orderId, 10));
+      followAwaitingOrders();
       if (connectedBefore) resync(); // events sent while we were away are not replayed: re-read
       connectedBefore = true;
     });
@@ -474,12 +550,16 @@
       var item = document.getElementById("notification-" + payload.id);
       if (item) item.remove();
     });
+    socket.on("messageReceived", function (message) {
+      if (message && Number.isInteger(message.id) && Number.isInteger(message.order_id)) onMessage(message);
+    });
     socket.on("orderUpdate", function (update) {
       if (!update || !Number.isInteger(update.order_id)) return;
       if (document.getElementById("orders-board")) onBoardUpdate(update);
       var detail = document.getElementById("order-detail");
       if (detail && parseInt(detail.dataset.orderId, 10) === update.order_id) {
         refreshRegion(detail).then(function () {
+          scrollConversation();
           var fresh = document.getElementById("order-detail");
           if (fresh) flash(fresh.querySelector("h1") || fresh);
         });
@@ -490,5 +570,6 @@
 
   localiseTimes(document);
   setUpPromotionForm();
+  scrollConversation();
   connect();
 })();
