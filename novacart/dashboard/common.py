@@ -73,6 +73,15 @@ def refused(error: DomainError, default_endpoint: str, **values: Any) -> Respons
     return back(default_endpoint, **values)
 
 
+def invalid(form, default_endpoint: str, **values: Any) -> Response:
+    """A form that did not validate: a 422 problem for dashboard.js, else its errors flashed on the page
+    the form was on."""
+    if is_fetch():
+        return problem(422, "Validation failed", detail=form_errors(form))
+    flash(form_errors(form), "error")
+    return back(default_endpoint, **values)
+
+
 def form_errors(form) -> str:
     """A form's errors in one line, for a flash or a JSON answer."""
     return "; ".join(

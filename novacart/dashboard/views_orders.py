@@ -12,13 +12,13 @@ from novacart.dashboard.common import (
     back,
     current_employee,
     cursor_for,
-    form_errors,
+    invalid,
     is_fetch,
     page_args,
     refused,
 )
 from novacart.dashboard.forms import MessageForm, OrderStatusForm
-from novacart.errors import DomainError, problem
+from novacart.errors import DomainError
 from novacart.extensions import limiter
 from novacart.orders import messages as order_messages
 from novacart.orders import services as order_services
@@ -139,10 +139,7 @@ def reply(order_id: int):
     """Write in the order's conversation: the customer hears it live and in their bell."""
     form = MessageForm()
     if not form.validate():
-        if is_fetch():
-            return problem(422, "Validation failed", detail=form_errors(form))
-        flash(form_errors(form), "error")
-        return back("dashboard.orders.detail", order_id=order_id)
+        return invalid(form, "dashboard.orders.detail", order_id=order_id)
     try:
         order_messages.post_message(actor_id(), order_id, form.text.data)
     except DomainError as error:
@@ -158,10 +155,7 @@ def change_status(order_id: int):
     """Move an order to a legal next status (the services refuse an illegal one with 409)."""
     form = OrderStatusForm()
     if not form.validate():
-        if is_fetch():
-            return problem(422, "Validation failed", detail=form_errors(form))
-        flash(form_errors(form), "error")
-        return back("dashboard.orders.detail", order_id=order_id)
+        return invalid(form, "dashboard.orders.detail", order_id=order_id)
     try:
         order = order_services.change_status(
             actor_id(), order_id, form.status.data, form.note.data or None, form.tracking_number.data or None
