@@ -54,7 +54,13 @@ class MessagePayload(Schema):
 
     id = fields.Integer(required=True)
     order_id = fields.Integer(required=True)
-    from_ = fields.Nested(MessageAuthorPayload, required=True, attribute="from", data_key="from")
+    from_ = fields.Nested(
+        MessageAuthorPayload,
+        required=True,
+        attribute="from",
+        data_key="from",
+        metadata={"description": "Its author: {id, name, role}."},
+    )
     text = fields.String(
         required=True,
         metadata={"description": "As its author typed it (trimmed), 1-2,000 characters: show it as text, not markup."},

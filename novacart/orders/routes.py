@@ -110,6 +110,7 @@ def pay_order(order_id: int) -> dict:
 @auth_required()
 @api_bp.arguments(PageArgsSchema(), location="query")
 @api_bp.response(200, MessagePageSchema)
+@api_bp.alt_response(404, description="No such order, or another customer's")
 def list_messages(args: dict, order_id: int) -> Page:
     """The order's conversation between its customer and the shop, newest first (its customer, staff, admins)."""
     return messages.list_messages(get_current_user().id, order_id, **args)
@@ -120,6 +121,7 @@ def list_messages(args: dict, order_id: int) -> Page:
 @limiter.limit(_message_limit, key_func=_per_user, scope="order-messages")
 @api_bp.arguments(MessageCreateSchema())
 @api_bp.response(201, MessageSchema)
+@api_bp.alt_response(404, description="No such order, or another customer's")
 @api_bp.alt_response(429, description="Too many messages written recently")
 def post_message(payload: dict, order_id: int) -> dict:
     """Write in the order's conversation (its customer, staff, admins).
