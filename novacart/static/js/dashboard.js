@@ -469,7 +469,7 @@
       .catch(function () {});
     ["orders-live", "feed", "order-detail"].forEach(function (id) {
       var region = document.getElementById(id);
-      if (region) refreshRegion(region);
+      if (region) refreshRegion(region).then(followAwaitingOrders).then(scrollConversation);
     });
   }
 
