@@ -1,4 +1,4 @@
-"""`flask db upgrade` on an empty database gives exactly the models' schema."""
+"""`flask db upgrade` on an empty database gives exactly the models' schema; `downgrade base` removes it all."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.e2e.harness import fresh_database
 
@@ -39,8 +40,39 @@ def test_upgrade_on_an_empty_database_matches_the_models(tmp_path):
         check = _flask(url, "db", "check")
         assert check.returncode == 0, check.stdout + check.stderr
         assert "No new upgrade operations detected" in check.stdout + check.stderr
+        # downgrade with data in every table the demo touches, then back up again
+        seed = _flask(url, "seed")
+        assert seed.returncode == 0, seed.stderr
+        assert _tables(url) > {"alembic_version", "users", "orders", "notifications"}
         downgrade = _flask(url, "db", "downgrade", "base")
         assert downgrade.returncode == 0, downgrade.stderr
+        assert _tables(url) == {"alembic_version"}, "downgrade left tables behind"
+        assert _scalar(url, "SELECT count(*) FROM alembic_version") == 0
+        again = _flask(url, "db", "upgrade")
+        assert again.returncode == 0, again.stderr
+        check = _flask(url, "db", "check")
+        assert check.returncode == 0, check.stdout + check.stderr
+
+
+def _engine(url: str) -> sa.Engine:
+    return sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=sa.pool.NullPool)
+
+
+def _tables(url: str) -> set[str]:
+    engine = _engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def _scalar(url: str, sql: str):
+    engine = _engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(sql)).scalar()
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize("command", [["seed"], ["users", "create", "--help"]])

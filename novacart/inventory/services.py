@@ -154,7 +154,9 @@ def change_stock(
     )
     new_stock = db.session.execute(stmt).scalar_one_or_none()
     if new_stock is None:
-        product = db.session.get(Product, product_id)
+        # Read the row again: this session may hold it from before a concurrent change (a deactivation)
+        # that made the UPDATE match nothing, and the answer must name that change.
+        product = db.session.get(Product, product_id, populate_existing=True)
         if product is None:
             raise NotFoundError(f"Product {product_id} does not exist.")
         if require_active and not product.is_active:

@@ -92,7 +92,13 @@ def _authenticate(auth: Any) -> tuple[User, str | None, float | None]:
 def on_connect(auth: Any = None) -> None:
     try:
         user, jti, expires_at = _authenticate(auth)
-    except DomainError:  # Redis down: the blocklist cannot be checked, so nobody is let in
+    except ConnectionRefusedError:
+        raise
+    except Exception as exc:
+        # The user or the token blocklist (both in the database) cannot be read: nobody is let in. Left to
+        # Flask-SocketIO's error handler, the connection would have been accepted.
+        logger.warning("refusing a socket: its user or token revocation could not be checked (%r)", exc)
+        db.session.rollback()
         raise _refuse("unavailable") from None
     config = current_app.config
     if not _connect_allowed(config, user.id):

@@ -11,7 +11,8 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from novacart import events, realtime, wire
 from novacart.auth import services as auth_services
@@ -396,19 +397,21 @@ def start_payment(actor_id: int, order_id: int) -> dict[str, Any]:
 
 
 def _record_webhook_event(provider: str, event: dict) -> bool:
-    """Remember a provider event id; False if it was processed before. Caller commits."""
-    exists = db.session.scalar(
-        select(WebhookEvent.id).where(WebhookEvent.provider == provider, WebhookEvent.event_id == event["id"])
+    """Remember a provider event id; False if it was processed before. Caller commits.
+
+    One INSERT … ON CONFLICT DO NOTHING: a concurrent delivery of the same event waits for the first
+    one's commit and inserts nothing. (A failed plain INSERT would spoil this whole transaction, and a
+    savepoint on SQLite's driver would commit the row on its own.)
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(WebhookEvent)
+        .values(provider=provider, event_id=event["id"], event_type=event["type"], received_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        .returning(WebhookEvent.id)
     )
-    if exists is not None:
-        return False
-    db.session.add(WebhookEvent(provider=provider, event_id=event["id"], event_type=event["type"]))
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return db.session.execute(stmt).scalar_one_or_none() is not None
 
 
 def _data_int(data: dict, key: str) -> int:

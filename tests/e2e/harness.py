@@ -421,3 +421,13 @@ class Recorder:
     def close(self) -> None:
         if self.client.connected:
             self.client.disconnect()
+
+
+def fence(system: System, staff_token: str, recorder: Recorder, user_id: int) -> str:
+    """Send `user_id` a marker notification and wait for it on `recorder`: anything meant for that socket
+    before it has arrived by then (one Redis channel, relayed in order). Returns the marker's title."""
+    marker = f"fence-{uuid.uuid4().hex[:6]}"
+    body = {"user_id": user_id, "type": "promotion", "title": marker, "message": marker}
+    assert system.api("POST", "/api/notifications", staff_token, json=body).status_code == 201
+    recorder.wait_for("notification", lambda n: n["title"] == marker)
+    return marker

