@@ -82,6 +82,21 @@ class Config:
     SOCKETIO_PING_TIMEOUT = float(os.environ.get("SOCKETIO_PING_TIMEOUT", "20"))
     PORT = _int("PORT", 5000)
 
+    # The web tier (novacart/server.py). WEB_CONCURRENCY gevent processes share one port, each with its
+    # own sockets, all relaying emits through the Redis channel; engine.io long-polling then cannot work
+    # (its requests would land on any process), so sockets are WebSocket-only. eventlet serves one process.
+    WEB_CONCURRENCY = _int("WEB_CONCURRENCY", 1)
+    MAX_CONNECTIONS = _int("MAX_CONNECTIONS", 20000)  # sockets and requests one web process holds
+    LISTEN_BACKLOG = _int("LISTEN_BACKLOG", 2048)
+    # An idle keep-alive connection is closed after this long. gunicorn's 2 s made overloaded API
+    # clients see resets: a request sent as the timer fired was thrown away unread (RST).
+    KEEPALIVE_SECONDS = _int("KEEPALIVE_SECONDS", 75)
+    # See novacart/server.py's tune_gc.
+    GC_TUNING = os.environ.get("GC_TUNING", "on") != "off"
+    GC_GEN0_THRESHOLD = _int("GC_GEN0_THRESHOLD", 50000)
+    GC_FREEZE_SECONDS = float(os.environ.get("GC_FREEZE_SECONDS", "30"))
+    GC_FULL_SECONDS = float(os.environ.get("GC_FULL_SECONDS", "3600"))
+
     ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()]
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
 

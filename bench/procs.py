@@ -9,6 +9,8 @@ import re
 import subprocess
 from pathlib import Path
 
+from tests.system.harness import children  # noqa: F401  (gunicorn's workers, for bench.run)
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -41,16 +43,6 @@ def rss_kib(pid: int | None) -> int | None:
     except OSError:
         return None
     return None
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            fields = _stat_fields(int(entry.name))
-            if fields is not None and int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return sorted(found)
 
 
 def alive(pid: int | None) -> bool:

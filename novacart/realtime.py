@@ -94,6 +94,10 @@ def init_app(app: Flask, *, worker: bool = False, serving: bool = False) -> None
         # A socket's events run one after another in its reader: a flooding client is throttled and cut
         # off (sockets.py) before it can queue thousands of handlers that starve every other socket.
         async_handlers=False,
+        # Several processes on one port (WEB_CONCURRENCY): a long-polling session's requests would land on
+        # any of them, so only WebSocket is offered (a polling client gets a 400 at once, not a session
+        # that breaks on its second request). One process, or one per port behind sticky nginx: both.
+        transports=["websocket"] if app.config.get("WEB_CONCURRENCY", 1) > 1 else ["polling", "websocket"],
         **manager,
     )
     app.extensions["novacart.emitter"] = socketio
@@ -137,9 +141,19 @@ def _socket_under_werkzeug_name(wsgi_app):
 
     def middleware(environ, start_response):
         sock = environ.pop("gunicorn.socket", None)
-        if sock is not None:
-            environ["werkzeug.socket"] = sock
-        return wsgi_app(environ, start_response)
+        if sock is None:
+            return wsgi_app(environ, start_response)
+        environ["werkzeug.socket"] = sock
+        try:
+            return wsgi_app(environ, start_response)
+        except ConnectionError as exc:
+            # A finished WebSocket under the werkzeug name ends with a bare ConnectionError (python-engineio
+            # tells werkzeug's server so); gunicorn would log it as "Socket error processing request" with a
+            # traceback after every normal close. StopIteration is what engineio raises for gunicorn itself.
+            upgraded = "upgrade" in environ.get("HTTP_CONNECTION", "").lower()
+            if type(exc) is ConnectionError and not exc.args and upgraded:
+                raise StopIteration from None
+            raise
 
     return middleware
 

@@ -53,6 +53,21 @@ def unread_count():
     return jsonify({"count": notification_services.unread_count(actor_id())})
 
 
+@bp.route("/unread")
+def unread():
+    """The newest unread notifications and the count: the page polls this while its socket cannot connect.
+
+    The dashboard's counterpart of the API's `GET /api/notifications?unread_only=true` (which wants a token).
+    """
+    page = notification_services.find_by_user(actor_id(), unread_only=True, limit=20, after_id=None)
+    return jsonify(
+        {
+            "items": [notification_services.to_wire(n) for n in page.items],
+            "unread_count": notification_services.unread_count(actor_id()),
+        }
+    )
+
+
 @bp.route("/<int:notification_id>/item")
 def item(notification_id: int):
     """One entry of the feed, for live updates (204 if it is not this employee's)."""

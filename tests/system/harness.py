@@ -8,6 +8,7 @@ fixture that started it.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -92,6 +93,41 @@ def _pings(client: redis_lib.Redis) -> bool:
         return bool(client.ping())
     except redis_lib.RedisError:
         return False
+
+
+def children(pid: int) -> list[int]:
+    """The live child processes of `pid` (gunicorn's workers under its master), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:  # the name may hold spaces and parentheses
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def sockets_held(pid: int, port: int) -> int:
+    """Established TCP connections that process `pid` accepted on its listening `port`."""
+    inodes = set()
+    with suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    held = 0
+    for table in ("tcp", "tcp6"):
+        with suppress(OSError):
+            for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+                fields = line.split()
+                local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                if local_port == port and fields[3] == "01" and fields[9] in inodes:  # 01: ESTABLISHED
+                    held += 1
+    return held
 
 
 def database(system: System) -> sa.Engine:
