@@ -36,6 +36,15 @@ if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null; then
   # Debian starts a system Redis on 6379; NovaCart runs its own on a private port, so leave that one be.
 fi
 
+if [ "${WITH_NGINX:-0}" = 1 ] && ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  say "installing nginx"
+  if ! apt_install nginx; then
+    echo "nginx is missing. Install it with: sudo apt-get install nginx" >&2
+    exit 1
+  fi
+  # NovaCart runs its own nginx from a private directory (make run-cluster, tests); the system one is yours.
+fi
+
 if [ -f client/package.json ] && [ "${SKIP_CLIENT:-0}" != 1 ]; then
   NODE_BIN=$(scripts/node.sh --bin-dir)
   export PATH="$NODE_BIN:$PATH"

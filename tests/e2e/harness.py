@@ -233,10 +233,10 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def fresh_database(prefix: str = "novacart_test") -> Iterator[str | None]:
-    """A new, empty PostgreSQL database when the suite runs on PostgreSQL (TEST_DATABASE_URL), else None
-    (the caller uses SQLite in its own directory). Dropped on exit, connections and all."""
-    base = os.environ.get("TEST_DATABASE_URL", "")
+def fresh_database(prefix: str = "novacart_test", base: str | None = None) -> Iterator[str | None]:
+    """A new, empty PostgreSQL database when the suite runs on PostgreSQL (TEST_DATABASE_URL) or `base`
+    names a server, else None (the caller uses SQLite in its own directory). Dropped on exit, connections and all."""
+    base = base or os.environ.get("TEST_DATABASE_URL", "")
     if not base.startswith("postgres"):
         yield None
         return

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import redis as redis_lib
+import requests
 import socketio
 import sqlalchemy as sa
 
@@ -303,6 +304,41 @@ def register_many(system: System, count: int, prefix: str = "cust", parallel: in
     """`count` customers through the real API (the harness' web runs with a high AUTH_RATE_LIMIT)."""
     with ThreadPoolExecutor(parallel) as pool:
         return list(pool.map(lambda i: system.register(f"{prefix}{i}"), range(count)))
+
+
+def start_nginx(system: System) -> str:
+    """deploy/nginx/novacart.conf, as shipped, in front of every web process of `system`; returns its URL."""
+    from deploy import cluster
+
+    port = free_port()
+    command = cluster.write(
+        system.workdir / "nginx",
+        f"127.0.0.1:{port}",
+        [f"127.0.0.1:{web}" for web in system.web_ports],
+        workers=1,
+        connections=4096,
+    )
+    system._spawn("nginx", command)
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        with suppress(requests.RequestException):
+            return requests.get(url + "/healthz", timeout=2).status_code == 200
+        return False
+
+    wait_until(healthy, timeout=20, what=f"nginx on {url}")
+    return url
+
+
+def postgres_server() -> str:
+    """The suite's PostgreSQL (TEST_DATABASE_URL), else the one scripts/postgres.sh starts (installing it as root)."""
+    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"):
+        return os.environ["TEST_DATABASE_URL"]
+    script = Path(__file__).resolve().parents[2] / "scripts" / "postgres.sh"
+    result = subprocess.run([str(script), "novacart_system"], capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"scripts/postgres.sh failed:\n{result.stderr[-2000:]}")
+    return result.stdout.strip().splitlines()[-1]
 
 
 def workdir() -> Path:

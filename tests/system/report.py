@@ -74,7 +74,7 @@ def render(rows: list[dict]) -> str:
     lines = [HEADER, f"Last run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n"]
     for database in dict.fromkeys(r.get("database", "sqlite") for r in rows):
         label = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(database, database)
-        for group, title in (("fault", "Faults"), ("attack", "Attacks")):
+        for group, title in (("fault", "Faults"), ("attack", "Attacks"), ("layout", "Production layout")):
             chosen = [r for r in rows if r["group"] == group and r.get("database", "sqlite") == database]
             if not chosen:
                 continue
