@@ -91,6 +91,10 @@ class Config:
     # An idle keep-alive connection is closed after this long. gunicorn's 2 s made overloaded API
     # clients see resets: a request sent as the timer fired was thrown away unread (RST).
     KEEPALIVE_SECONDS = _int("KEEPALIVE_SECONDS", 75)
+    # Graceful overload (novacart/overload.py): requests one web process works on at once; past that, 503
+    # with Retry-After at once, so that what is accepted keeps a bounded latency. 0: no bound.
+    MAX_INFLIGHT_REQUESTS = _int("MAX_INFLIGHT_REQUESTS", 100)
+    OVERLOAD_RETRY_AFTER_SECONDS = _int("OVERLOAD_RETRY_AFTER_SECONDS", 1)
     # See novacart/server.py's tune_gc.
     GC_TUNING = os.environ.get("GC_TUNING", "on") != "off"
     GC_GEN0_THRESHOLD = _int("GC_GEN0_THRESHOLD", 50000)

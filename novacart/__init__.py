@@ -37,6 +37,10 @@ def create_app(config_class: type[Config] | None = None, *, worker: bool = False
         app.config["SOCKETIO_ASYNC_MODE"] = "threading"
     register_extensions(app, worker=worker, serving=serving)
     register_blueprints(app)
+    if serving:
+        from novacart import overload
+
+        overload.init_app(app)  # outermost: sheds before Socket.IO's or Flask's work
     if not worker:
         from novacart.notifications import sockets
 
