@@ -417,10 +417,10 @@ def _exactly(pids: list[int], count: int) -> list[int] | None:
     return pids if len(pids) == count else None
 
 
-def run_seed(env: dict[str, str], *args: str) -> str:
+def run_seed(env: dict[str, str], *args: str, root: Path = ROOT) -> str:
     """`python -m bench.seed …` against a system's database; its last line of output (JSON)."""
     result = subprocess.run(
-        [sys.executable, "-m", "bench.seed", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "bench.seed", *args], cwd=root, env=env, capture_output=True, text=True, timeout=600
     )
     if result.returncode != 0:
         raise RuntimeError(f"bench.seed {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -1324,13 +1324,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def run_snapshot(args: argparse.Namespace, argv: list[str]) -> int:
-    """Export REF with git archive, run the benchmark from there (same .venv), bring the results back."""
+def export_tree(ref: str) -> tuple[str, Path]:
+    """REF's files (git archive) in a new directory, with this tree's bench/ (the instrument) laid over them,
+    and this tree's installed Node packages and client build linked in. Returns (short commit, directory)."""
     commit = subprocess.run(
-        ["git", "rev-parse", "--short", args.snapshot], cwd=ROOT, capture_output=True, text=True, check=True
+        ["git", "rev-parse", "--short", ref], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
     copy = Path(tempfile.mkdtemp(prefix=f"novacart-bench-{commit}-"))
-    say(f"measuring commit {commit} from an exported copy in {copy}")
     archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(copy)], input=archive, check=True)
     # The instrument is this tree's bench/ (the code under test is REF's): overlay it, without scratch or packages.
@@ -1350,6 +1350,13 @@ def run_snapshot(args: argparse.Namespace, argv: list[str]) -> int:
     if (ROOT / "client" / "dist").exists() and not (copy / "client" / "dist").exists():
         (copy / "client").mkdir(exist_ok=True)
         (copy / "client" / "dist").symlink_to(ROOT / "client" / "dist")
+    return commit, copy
+
+
+def run_snapshot(args: argparse.Namespace, argv: list[str]) -> int:
+    """Export REF with git archive, run the benchmark from there (same .venv), bring the results back."""
+    commit, copy = export_tree(args.snapshot)
+    say(f"measuring commit {commit} from an exported copy in {copy}")
     out = copy / "bench" / "results" / "snapshot.json"
     rest = []
     skip = False
@@ -1445,7 +1452,11 @@ def main(argv: list[str] | None = None) -> int:
         bench.save()
         everything = max(args.sockets + args.latency_sockets + [args.fanout_sockets])
         # NovaCart seeds what the promotion and the replay need first, and more before a larger capacity step.
-        first = max([args.fanout_sockets, *args.latency_sockets] + ([args.replay_users] if 4 in args.scenarios else []))
+        first = max(
+            [min(args.sockets), *args.latency_sockets]
+            + ([args.fanout_sockets] if 3 in args.scenarios else [])
+            + ([args.replay_users] if 4 in args.scenarios else [])
+        )
         socket_scenarios = {1, 2, 3, 4, 6} & set(args.scenarios)
         plan = [(mode, c) for mode in args.modes for c in (args.concurrency if mode == "gevent" else [1])]
         if not args.no_peer and {1, 2, 3, 6} & socket_scenarios:

@@ -89,6 +89,7 @@ class System:
     env: dict[str, str]
     web_ports: list[int] = field(default_factory=list)
     processes: dict[str, Process] = field(default_factory=dict)
+    root: Path = ROOT  # the source tree the processes run from (bench.ab runs other commits' trees)
 
     @property
     def url(self) -> str:
@@ -101,7 +102,7 @@ class System:
         log = self.workdir / f"{name}.log"
         popen = subprocess.Popen(
             args,
-            cwd=ROOT,
+            cwd=self.root,
             env={**self.env, **(extra_env or {})},
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,
@@ -114,7 +115,7 @@ class System:
     def flask(self, *args: str) -> subprocess.CompletedProcess:
         result = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-            cwd=ROOT,
+            cwd=self.root,
             env=self.env,
             capture_output=True,
             text=True,
@@ -263,8 +264,9 @@ def start_system(
     worker: bool = True,
     beat: bool = True,
     extra_env: dict[str, str] | None = None,
+    root: Path = ROOT,
 ) -> System:
-    """Migrate a fresh database and start the processes. The caller stops them (System.stop)."""
+    """Migrate a fresh database and start the processes (from `root`). The caller stops them (System.stop)."""
     workdir = Path(tempfile.mkdtemp(prefix="novacart-e2e-"))
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("NOVACART_", "TEST_", "PYTEST"))},
@@ -284,7 +286,7 @@ def start_system(
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }
-    system = System(workdir=workdir, env=env)
+    system = System(workdir=workdir, env=env, root=root)
     try:
         system.flask("db", "upgrade")
         for index in range(web):
