@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from config import Config, SettingsError
 from config import config_class as configured_class
+from novacart.fastjson import OrjsonProvider
 
 
 def create_app(config_class: type[Config] | None = None, *, worker: bool = False, serving: bool = False) -> Flask:
@@ -24,6 +25,7 @@ def create_app(config_class: type[Config] | None = None, *, worker: bool = False
     config_class = config_class or configured_class()
     app = Flask(__name__, instance_path=str(os.path.join(os.path.dirname(os.path.dirname(__file__)), "instance")))
     app.url_map.converters["int"] = IdConverter
+    app.json = OrjsonProvider(app)
     app.config.from_object(config_class)
     app.config["CELERY"] = config_class.celery()
     os.makedirs(app.instance_path, exist_ok=True)

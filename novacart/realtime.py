@@ -11,6 +11,7 @@ import socketio as python_socketio
 from flask import Flask, current_app
 from flask_socketio import SocketIO
 
+from novacart import fastjson
 from novacart.extensions import socketio
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,11 @@ def init_app(app: Flask, *, worker: bool = False, serving: bool = False) -> None
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
     channel = app.config["SOCKETIO_CHANNEL"]
     origins = app.config["ALLOWED_ORIGINS"] or None  # None: same origin only (python-engineio's default)
-    manager = {"client_manager": BatchingRedisManager(queue, channel=channel, write_only=worker)} if queue else {}
+    manager = (
+        {"client_manager": BatchingRedisManager(queue, channel=channel, write_only=worker, json=fastjson)}
+        if queue
+        else {}
+    )
     if worker:
         # Built without an app, SocketIO is write-only: it publishes and runs no Redis listener thread.
         app.extensions["novacart.emitter"] = SocketIO(message_queue=queue, async_mode="threading", **manager)
@@ -94,6 +99,7 @@ def init_app(app: Flask, *, worker: bool = False, serving: bool = False) -> None
         # A socket's events run one after another in its reader: a flooding client is throttled and cut
         # off (sockets.py) before it can queue thousands of handlers that starve every other socket.
         async_handlers=False,
+        json=fastjson,  # packets (and, through the manager, Redis messages) encoded by orjson
         # Several processes on one port (WEB_CONCURRENCY): a long-polling session's requests would land on
         # any of them, so only WebSocket is offered (a polling client gets a 400 at once, not a session
         # that breaks on its second request). One process, or one per port behind sticky nginx: both.
