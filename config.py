@@ -119,6 +119,9 @@ class Config:
     REFRESH_TOKEN_DAYS = _int("REFRESH_TOKEN_DAYS", 30)
     JWT_TOKEN_LOCATION = ["headers"]
     JWT_ERROR_MESSAGE_KEY = "detail"
+    # How long a web process keeps a token's answer (its user, revoked or not) before asking the database
+    # again: a sign-out or deactivation through another process takes effect within this (contract: 5 s).
+    PRINCIPAL_CACHE_SECONDS = float(os.environ.get("PRINCIPAL_CACHE_SECONDS", "2"))
     # werkzeug's scrypt: slow and salted. Tests lower the cost, never production.
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     # Hashes run on OS threads, never on the web's event loop; at most this many at once per process
