@@ -68,12 +68,13 @@ def _configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask, *, worker: bool, serving: bool = False) -> None:
-    from novacart import errors, kv, realtime
+    from novacart import errors, kv, ratelimit, realtime
     from novacart.celery_app import celery_init_app
     from novacart.extensions import api, csrf, db, jwt, limiter, login_manager, migrate
 
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_STRATEGY", ratelimit.STRATEGY)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A SQLite file never drops a connection: a ping before every checkout is a wasted query. Under
         # gevent hundreds of greenlets share the pool; with SQLAlchemy's 5 (+10 overflow) connections,
