@@ -78,11 +78,13 @@ def register_extensions(app: Flask, *, worker: bool, serving: bool = False) -> N
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A SQLite file never drops a connection: a ping before every checkout is a wasted query. Under
         # gevent hundreds of greenlets share the pool; with SQLAlchemy's 5 (+10 overflow) connections,
-        # overflow ones were opened (four PRAGMAs) and closed again on nearly every request.
+        # overflow ones were opened (four PRAGMAs) and closed again on nearly every request; with 20 (+20)
+        # still 1-2 % of the web's CPU at 200/s (py-spy: _on_connect): as many as the requests it works on.
         uri = app.config["SQLALCHEMY_DATABASE_URI"]
         options = {**(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}), "pool_pre_ping": False}
         if ":memory:" not in uri and uri not in ("sqlite://", "sqlite:///"):
-            options = {"pool_size": 20, "max_overflow": 20, **options}
+            size = max(20, app.config["MAX_INFLIGHT_REQUESTS"])
+            options = {"pool_size": size, "max_overflow": 20, **options}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
