@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -157,6 +159,65 @@ def summary(variants: list[Variant]) -> list[dict]:
     return rows
 
 
+def in_process(variants: list[Variant], args: argparse.Namespace) -> int:
+    """--in-process: bench.cpu_per_call in each variant's tree, in turns; µs of CPU per API call."""
+    workdir = Path(tempfile.mkdtemp(prefix="novacart-ab-"))
+    redis = RedisServer(workdir)
+    redis.start()
+    try:
+        for variant in variants:
+            if variant.ref != ".":
+                variant.commit, variant.root = export_tree(variant.ref)
+            else:
+                variant.commit = "working tree"
+        for round_ in range(args.rounds):
+            for index, variant in enumerate(variants if round_ % 2 == 0 else list(reversed(variants))):
+                result = subprocess.run(
+                    [sys.executable, "-m", "bench.cpu_per_call", "--redis-url", redis.url(index + 1)],
+                    cwd=variant.root,
+                    env={**os.environ, **variant.env},
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
+                )
+                if result.returncode != 0:
+                    raise RuntimeError(f"{variant.name}: {result.stderr[-2000:]}")
+                figures = json.loads(result.stdout.strip().splitlines()[-1])
+                variant.rounds.append(figures)
+                say(f"round {round_ + 1} {variant.name}: {figures['us_per_call']} µs CPU per call {figures['blocks']}")
+    finally:
+        redis.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+        for variant in variants:
+            if variant.root != ROOT:
+                shutil.rmtree(variant.root, ignore_errors=True)
+    base = None
+    print(f"\nPOST /api/notifications in-process, CPU µs per call; {args.rounds} rounds in turns (median)")
+    rows = []
+    for variant in variants:
+        median = statistics.median(r["us_per_call"] for r in variant.rounds)
+        base = base or median
+        rows.append(
+            {
+                "variant": variant.name,
+                "commit": variant.commit,
+                "settings": variant.env,
+                "us_per_call": median,
+                "each_round": [r["us_per_call"] for r in variant.rounds],
+                "vs_first": round(median / base, 3),
+            }
+        )
+        print(
+            f"{variant.name:<14} {variant.commit:<12} {median:>9.1f} µs  {median / base:>5.2f}×"
+            f"  {rows[-1]['each_round']}"
+        )
+    path = args.out or SCRATCH / f"ab-in-process-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "summary": rows}, indent=2))
+    print(f"results: {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m bench.ab", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -169,8 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=float, default=3)
     p.add_argument("--concurrency", type=int, default=1, help="WEB_CONCURRENCY")
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--in-process", action="store_true", help="CPU per API call in one process (bench.cpu_per_call)")
     args = p.parse_args(argv)
     variants = [Variant.parse(v) for v in args.variant]
+    if args.in_process:
+        return in_process(variants, args)
     raise_fd_limit()
     node = node_bin()
     npm_ci(ROOT / "bench" / "loadclient", node)

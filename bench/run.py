@@ -287,6 +287,7 @@ class NovaCart(Target):
         customers: int,
         workdir: Path,
         ping_interval: float,
+        settings: dict[str, str] | None = None,
     ):
         self.mode, self.processes = mode, processes
         self.name = f"{mode}-{processes}"
@@ -303,6 +304,7 @@ class NovaCart(Target):
                 "MAX_CONNECTIONS": "30000",
                 "LISTEN_BACKLOG": "4096",
                 "SOCKETIO_PING_INTERVAL": str(ping_interval),
+                **(settings or {}),
             },
         )
         self.database_url = self.system.env["DATABASE_URL"]
@@ -1246,6 +1248,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--overload-connections", type=int, default=1024, help="keep-alive connections in scenario 6 (default 1024)"
     )
+    p.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting for NovaCart's processes (repeatable)",
+    )
     p.add_argument("--no-peer", action="store_true", help="skip the Node.js peer")
     p.add_argument("--postgres", action="store_true", help="PostgreSQL (scripts/postgres.sh) instead of SQLite")
     p.add_argument("--quick", action="store_true", help="small sizes for a smoke run (a few minutes)")
@@ -1473,7 +1482,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
             else:
                 database_url = postgres.fresh() if postgres else None
-                target = NovaCart(kind, processes, redis, index + 1, database_url, first, workdir, args.ping_interval)
+                settings = dict(item.split("=", 1) for item in args.env)
+                target = NovaCart(
+                    kind, processes, redis, index + 1, database_url, first, workdir, args.ping_interval, settings
+                )
                 results.setdefault("seeding", {})[name] = target.seed
             targets.append(target)
             try:

@@ -1,6 +1,5 @@
 """Extension instances, bound to an app by create_app(); nothing else lives here."""
 
-from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -9,13 +8,14 @@ from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from novacart.auth.tokens import CachingJWTManager
 from novacart.db import Base
 from novacart.errors import ProblemApi
 
 # Objects stay loaded after a commit: a service returns what it just wrote without a second SELECT.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
-jwt = JWTManager()
+jwt = CachingJWTManager()  # verified tokens kept until they expire (novacart/auth/tokens.py)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 api = ProblemApi()

@@ -1,4 +1,5 @@
-"""A web process remembers a token's answer (its user, revoked or not) for PRINCIPAL_CACHE_SECONDS, never longer."""
+"""What a web process remembers about tokens: a verified token until it expires (never past it), and its
+answer (its user, revoked or not) for PRINCIPAL_CACHE_SECONDS, never longer."""
 
 from __future__ import annotations
 
@@ -55,3 +56,20 @@ def test_a_role_change_through_this_process_is_seen_at_once(client, customer):
     db.session.commit()
     # then the next request sees the new role
     assert client.get("/api/auth/me", headers=headers).get_json()["role"] == "staff"
+
+
+def test_a_remembered_token_is_refused_once_it_expires(client, customer):
+    from flask_jwt_extended import create_access_token
+
+    # given a token of a few seconds' life, accepted (and so remembered) by this process
+    user_id, _ = customer
+    headers = {
+        "Authorization": f"Bearer {create_access_token(identity=str(user_id), expires_delta=timedelta(seconds=2))}"
+    }
+    assert client.get("/api/auth/me", headers=headers).status_code == 200
+    # then once it has expired it is refused, as if never seen
+    deadline = time.monotonic() + 5
+    while (response := client.get("/api/auth/me", headers=headers)).status_code == 200:
+        assert time.monotonic() < deadline, "an expired token was still accepted"
+        time.sleep(0.1)
+    assert_problem(response, 401, "token_expired")
