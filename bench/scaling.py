@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import procs  # noqa: E402
-from bench.run import SCRATCH, LoadClient, node_bin, npm_ci, raise_fd_limit, run_seed, say  # noqa: E402
+from bench.run import SCRATCH, LoadClient, Profiler, node_bin, npm_ci, raise_fd_limit, run_seed, say  # noqa: E402
 from novacart import fastjson  # noqa: E402
 from novacart.realtime import BatchingRedisManager  # noqa: E402
 from tests.e2e.harness import start_system, wait_until  # noqa: E402
@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rates", default="500,1000,2000", help="emits per second (whole cluster)")
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--out", type=Path, default=SCRATCH / "scaling.json")
+    p.add_argument("--profile", action="store_true", help="py-spy on one web process during each foreign round")
     args = p.parse_args(argv)
     rates = [int(r) for r in args.rates.split(",")]
     raise_fd_limit()
@@ -139,7 +140,13 @@ def main(argv: list[str] | None = None) -> int:
                 if mode == "batched" and rate < 1000:
                     continue
                 publisher = Publisher(manager, rate, args.seconds, rooms, batch)
+                profiler = None
+                if args.profile and mode in ("foreign", "batched"):
+                    out = SCRATCH / f"profile-scaling-{mode}-{rate}.txt"
+                    profiler = Profiler(pids[0], args.seconds, out)
                 busy = measure(pids, args.seconds, publisher)
+                if profiler is not None:
+                    results.setdefault("profiles", {})[f"{mode}_{rate}"] = profiler.finish()
                 extra = [max(0.0, busy[pid] - idle[pid]) for pid in pids]
                 per_message_us = [1e6 * e / rate for e in extra]  # CPU s per s / messages per s
                 row = {
