@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import procs  # noqa: E402
-from bench.run import SCRATCH, LoadClient, Profiler, node_bin, npm_ci, raise_fd_limit, run_seed, say  # noqa: E402
+from bench.run import SCRATCH, LoadClient, Profiler, export_tree, node_bin, npm_ci, raise_fd_limit, run_seed, say  # noqa: E402
 from novacart import fastjson  # noqa: E402
 from novacart.realtime import BatchingRedisManager  # noqa: E402
 from tests.e2e.harness import start_system, wait_until  # noqa: E402
@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--out", type=Path, default=SCRATCH / "scaling.json")
     p.add_argument("--profile", action="store_true", help="py-spy on one web process during each foreign round")
+    p.add_argument("--ref", default=None, help="measure this commit (an exported copy) instead of the working tree")
     args = p.parse_args(argv)
     rates = [int(r) for r in args.rates.split(",")]
     raise_fd_limit()
@@ -106,10 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     redis = RedisServer(workdir, maxclients=10000)
     redis.start()
     system = client = None
+    root = ROOT
     results: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "args": vars(args) | {"out": str(args.out)}}
     try:
         env = {"WEB_CONCURRENCY": str(args.processes), "MAX_CONNECTIONS": "30000", "LOG_LEVEL": "WARNING"}
-        system = start_system(redis.url(0), None, web=1, worker=False, beat=False, extra_env=env)
+        if args.ref:
+            results["commit"], root = export_tree(args.ref)
+        system = start_system(redis.url(0), None, web=1, worker=False, beat=False, extra_env=env, root=root)
         master = system.processes["web0"].popen.pid
         pids = wait_until(lambda: _exactly(procs.children(master), args.processes), timeout=30, what="workers")
         tokens = workdir / "tokens.json"
@@ -174,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(system.workdir, ignore_errors=True)
         redis.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+        if root != ROOT:
+            shutil.rmtree(root, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str))
     say(f"results: {args.out}")
