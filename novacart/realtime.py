@@ -99,7 +99,7 @@ def init_app(app: Flask, *, worker: bool = False, serving: bool = False) -> None
     channel = app.config["SOCKETIO_CHANNEL"]
     origins = app.config["ALLOWED_ORIGINS"] or None  # None: same origin only (python-engineio's default)
     manager = (
-        {"client_manager": BatchingRedisManager(queue, channel=channel, write_only=worker, json=fastjson)}
+        {"client_manager": BatchingRedisManager(queue, channel=channel, write_only=worker, json=fastjson.channel)}
         if queue
         else {}
     )
