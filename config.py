@@ -93,7 +93,8 @@ class Config:
     KEEPALIVE_SECONDS = _int("KEEPALIVE_SECONDS", 75)
     # Graceful overload (novacart/overload.py): requests one web process works on at once; past that, 503
     # with Retry-After at once, so that what is accepted keeps a bounded latency. 0: no bound.
-    MAX_INFLIGHT_REQUESTS = _int("MAX_INFLIGHT_REQUESTS", 100)
+    # 64: at the 100-150 requests/s a slow host's process serves, a full bound is still ≤ 0.6 s of queue.
+    MAX_INFLIGHT_REQUESTS = _int("MAX_INFLIGHT_REQUESTS", 64)
     OVERLOAD_RETRY_AFTER_SECONDS = _int("OVERLOAD_RETRY_AFTER_SECONDS", 1)
     # See novacart/server.py's tune_gc.
     GC_TUNING = os.environ.get("GC_TUNING", "on") != "off"

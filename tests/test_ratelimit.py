@@ -47,3 +47,26 @@ def test_a_lease_ends_with_its_window():
     while not limiter.hit(limit, key):
         assert time.monotonic() < deadline, "the limit never reopened"
         time.sleep(0.05)
+
+
+class SlowRedisStorage(RedisStorage):
+    """The test Redis 5 ms away, as under load: requests pile up while a lease is being renewed."""
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        time.sleep(0.005)
+        return super().incr(key, expiry, amount)
+
+
+def test_a_burst_of_concurrent_requests_takes_one_lease_at_a_time():
+    from concurrent.futures import ThreadPoolExecutor
+
+    # given one web process limiting one key to 10,000 a minute (leases of 100), and 32 requests at a time
+    limit, key = parse("10000/minute"), f"burst-{uuid.uuid4().hex}"
+    limiter = LeasedFixedWindowRateLimiter(SlowRedisStorage(os.environ["TEST_REDIS_URL"]))
+    # when a burst of 3,200 requests arrives, then 6,000 more one by one (9,200: below the limit)
+    with ThreadPoolExecutor(32) as pool:
+        admitted = sum(pool.map(lambda _: limiter.hit(limit, key), range(3200)))
+    admitted += sum(limiter.hit(limit, key) for _ in range(6000))
+    # then every one is admitted: a spent lease was renewed once, not by every request that found it spent
+    # (each such renewal took 100 of the window's tokens for one request)
+    assert admitted == 9200
