@@ -897,6 +897,10 @@ class Bench:
             say(f"{target.name}: overload skipped (no scenario-2 rates at {n:,} sockets)")
             return
         client.call("reset")
+        profiler = None
+        if a.profile and isinstance(target, NovaCart) and target.processes == 1:
+            out = SCRATCH / f"profile-{target.name}-overload-web.txt"
+            profiler = Profiler(target.web_pid(), a.rate_seconds, out, native=a.native_profile)
         window = procs.CpuWindow(target.pids(client)).start()
         result = client.call(
             "rate",
@@ -909,6 +913,8 @@ class Bench:
             max_sockets=a.overload_connections,
         )
         result["cpu"] = window.stop()
+        if profiler is not None:
+            self.put(["profiles", target.name, "overload_web"], profiler.finish())
         result.pop("window", None)
         result["basis"] = self.results.get("overload_basis", {}).get(target.name)
         result["settle_s"] = settle(target.web_pids())
