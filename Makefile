@@ -9,7 +9,7 @@ run: setup  ## Redis, migrations, demo data, web + worker + beat (Ctrl-C stops a
 
 run-cluster:  ## the production layout locally: nginx on :8111 in front of 2 web processes, 2 workers, beat, Redis
 	@WITH_NGINX=1 scripts/setup.sh
-	@scripts/run-cluster.sh
+	@scripts/run.sh --cluster
 
 test: setup  ## every test: Python (SQLite; PostgreSQL with TEST_DATABASE_URL) and the client's
 	@scripts/test.sh

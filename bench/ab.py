@@ -32,17 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import procs  # noqa: E402
-from bench.run import (  # noqa: E402
-    SCRATCH,
-    LoadClient,
-    export_tree,
-    node_bin,
-    npm_ci,
-    raise_fd_limit,
-    run_seed,
-    say,
-    settle,
-)
+from bench.run import SCRATCH, LoadClient, export_tree, instrument, run_seed, say, settle  # noqa: E402
 from tests.e2e.harness import System, start_system, wait_until  # noqa: E402
 from tests.system.harness import RedisServer  # noqa: E402
 
@@ -135,26 +125,27 @@ def measure(variant: Variant, client: LoadClient, args: argparse.Namespace) -> d
     }
 
 
-def summary(variants: list[Variant]) -> list[dict]:
-    rows = []
-    base = None
+def _finite(value: float | None) -> float:
+    return float("inf") if value is None else value
+
+
+def summary(variants: list[Variant], figure: str, extra: tuple[str, ...] = ()) -> list[dict]:
+    """Per variant: the median of `figure` over its rounds (and of each `extra`), and its ratio to the first's."""
+    rows: list[dict] = []
     for variant in variants:
-        cpu = statistics.median(r["web_cpu_ms_per_notification"] for r in variant.rounds)
-        base = base or cpu
+        median = statistics.median(r[figure] for r in variant.rounds)
+        first = rows[0][figure] if rows else median
         rows.append(
             {
                 "variant": variant.name,
                 "commit": variant.commit,
                 "settings": variant.env,
                 "rounds": len(variant.rounds),
-                "web_cpu_ms_per_notification": cpu,
-                "each_round": [r["web_cpu_ms_per_notification"] for r in variant.rounds],
-                "worker_cpu_ms_per_notification": statistics.median(
-                    r["worker_cpu_ms_per_notification"] for r in variant.rounds
-                ),
-                "p50_ms": statistics.median(r["p50_ms"] or 0 for r in variant.rounds),
-                "p99_ms": statistics.median(r["p99_ms"] or float("inf") for r in variant.rounds),
-                "vs_first": round(cpu / base, 3),
+                figure: median,
+                "each_round": [r[figure] for r in variant.rounds],
+                # a latency that is None was lost: infinitely late
+                **{key: statistics.median(_finite(r[key]) for r in variant.rounds) for key in extra},
+                "vs_first": round(median / first, 3),
             }
         )
     return rows
@@ -192,29 +183,14 @@ def in_process(variants: list[Variant], args: argparse.Namespace) -> int:
         for variant in variants:
             if variant.root != ROOT:
                 shutil.rmtree(variant.root, ignore_errors=True)
-    base = None
     print(
         f"\nPOST /api/notifications in-process, CPU µs per call (each run: its least disturbed block of 200 calls);"
         f" {args.rounds} rounds in turns, the median"
     )
-    rows = []
-    for variant in variants:
-        median = statistics.median(r["us_per_call"] for r in variant.rounds)
-        base = base or median
-        rows.append(
-            {
-                "variant": variant.name,
-                "commit": variant.commit,
-                "settings": variant.env,
-                "us_per_call": median,
-                "each_round": [r["us_per_call"] for r in variant.rounds],
-                "vs_first": round(median / base, 3),
-            }
-        )
-        print(
-            f"{variant.name:<14} {variant.commit:<12} {median:>9.1f} µs  {median / base:>5.2f}×"
-            f"  {rows[-1]['each_round']}"
-        )
+    rows = summary(variants, "us_per_call")
+    for r in rows:
+        figures = f"{r['us_per_call']:>9.1f} µs  {r['vs_first']:>5.2f}×  {r['each_round']}"
+        print(f"{r['variant']:<14} {r['commit']:<12} {figures}")
     path = args.out or SCRATCH / f"ab-in-process-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "summary": rows}, indent=2))
@@ -239,12 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     variants = [Variant.parse(v) for v in args.variant]
     if args.in_process:
         return in_process(variants, args)
-    raise_fd_limit()
-    node = node_bin()
-    npm_ci(ROOT / "bench" / "loadclient", node)
-    workdir = Path(tempfile.mkdtemp(prefix="novacart-ab-"))
-    redis = RedisServer(workdir, maxclients=10000)
-    redis.start()
+    node, workdir, redis = instrument("novacart-ab-")
     client = LoadClient(node, workdir / "loadclient.log")
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     try:
@@ -269,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(variant.root, ignore_errors=True)
         redis.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    rows = summary(variants)
+    rows = summary(variants, "web_cpu_ms_per_notification", ("worker_cpu_ms_per_notification", "p50_ms", "p99_ms"))
     out: dict[str, Any] = {"started": started, "args": {k: str(v) for k, v in vars(args).items()}, "summary": rows}
     out["rounds"] = {v.name: v.rounds for v in variants}
     path = args.out or SCRATCH / f"ab-{time.strftime('%Y%m%d-%H%M%S')}.json"

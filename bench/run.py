@@ -111,6 +111,18 @@ def npm_ci(folder: Path, bin_dir: Path) -> None:
     stamp.write_text(want)
 
 
+def instrument(prefix: str) -> tuple[Path, Path, RedisServer]:
+    """What every benchmark here starts with: descriptors raised, Node and the load client's packages, a
+    scratch directory and a private Redis (started; the caller stops it and removes the directory)."""
+    raise_fd_limit()
+    node = node_bin()
+    npm_ci(BENCH / "loadclient", node)
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    redis = RedisServer(workdir, maxclients=10000)
+    redis.start()
+    return node, workdir, redis
+
+
 def wait_for_quiet_machine(limit: float, max_wait: float) -> list[float]:
     """Other people run tests here: wait (bounded) until the 1-minute load average is below `limit`."""
     deadline = time.monotonic() + max_wait
@@ -853,20 +865,8 @@ class Bench:
                 say(f"{target.name} @ {n:,} sockets: {rate}/s skipped (saturated at {saturated_at}/s)")
                 continue
             client.call("reset")
-            window = procs.CpuWindow(target.pids(client)).start()
-            result = client.call(
-                "rate",
-                timeout=a.rate_seconds + a.drain_seconds + 60,
-                url=target.url,
-                token=target.staff_token,
-                rate=rate,
-                seconds=a.rate_seconds,
-                drain_ms=a.drain_seconds * 1000,
-                max_sockets=a.http_connections,
-            )
-            result["cpu"] = window.stop()
+            result = self.open_loop(target, client, rate, a.http_connections)
             result["sockets_held"] = client.call("stats")["held"]
-            result.pop("window", None)
             self.put(key, result)
             lat = result["latency_ms"]
             say(
@@ -879,6 +879,24 @@ class Bench:
             self.put(key, result)
         if isinstance(target, NovaCart):
             self.clear_leftovers(target, f"latency {n}")
+
+    def open_loop(self, target: Target, client: LoadClient, rate: int, connections: int) -> dict:
+        """The load client's open-loop POST /api/notifications at `rate` (scenarios 2 and 6), with CPU."""
+        a = self.args
+        window = procs.CpuWindow(target.pids(client)).start()
+        result = client.call(
+            "rate",
+            timeout=a.rate_seconds + a.drain_seconds + 60,
+            url=target.url,
+            token=target.staff_token,
+            rate=rate,
+            seconds=a.rate_seconds,
+            drain_ms=a.drain_seconds * 1000,
+            max_sockets=connections,
+        )
+        result["cpu"] = window.stop()
+        result.pop("window", None)
+        return result
 
     def rates_for(self, n: int) -> list[int]:
         if self.args.rates:
@@ -901,21 +919,9 @@ class Bench:
         if a.profile and isinstance(target, NovaCart) and target.processes == 1:
             out = SCRATCH / f"profile-{target.name}-overload-web.txt"
             profiler = Profiler(target.web_pid(), a.rate_seconds, out, native=a.native_profile)
-        window = procs.CpuWindow(target.pids(client)).start()
-        result = client.call(
-            "rate",
-            timeout=a.rate_seconds + a.drain_seconds + 60,
-            url=target.url,
-            token=target.staff_token,
-            rate=rate,
-            seconds=a.rate_seconds,
-            drain_ms=a.drain_seconds * 1000,
-            max_sockets=a.overload_connections,
-        )
-        result["cpu"] = window.stop()
+        result = self.open_loop(target, client, rate, a.overload_connections)
         if profiler is not None:
             self.put(["profiles", target.name, "overload_web"], profiler.finish())
-        result.pop("window", None)
         result["basis"] = self.results.get("overload_basis", {}).get(target.name)
         result["settle_s"] = settle(target.web_pids())
         self.put(["overload", target.name], result)

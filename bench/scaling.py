@@ -22,7 +22,6 @@ import random
 import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -31,11 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import procs  # noqa: E402
-from bench.run import SCRATCH, LoadClient, Profiler, export_tree, node_bin, npm_ci, raise_fd_limit, run_seed, say  # noqa: E402
+from bench.run import SCRATCH, LoadClient, Profiler, export_tree, instrument, run_seed, say  # noqa: E402
 from novacart import fastjson  # noqa: E402
 from novacart.realtime import BatchingRedisManager  # noqa: E402
 from tests.e2e.harness import start_system, wait_until  # noqa: E402
-from tests.system.harness import RedisServer  # noqa: E402
 
 NOTIFICATION = {
     "id": 0,
@@ -101,12 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ref", default=None, help="measure this commit (an exported copy) instead of the working tree")
     args = p.parse_args(argv)
     rates = [int(r) for r in args.rates.split(",")]
-    raise_fd_limit()
-    node = node_bin()
-    npm_ci(ROOT / "bench" / "loadclient", node)
-    workdir = Path(tempfile.mkdtemp(prefix="novacart-scaling-"))
-    redis = RedisServer(workdir, maxclients=10000)
-    redis.start()
+    node, workdir, redis = instrument("novacart-scaling-")
     system = client = None
     root = ROOT
     results: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "args": vars(args) | {"out": str(args.out)}}
