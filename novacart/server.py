@@ -60,9 +60,8 @@ def serve_eventlet(app: Flask, settings: type[Config]) -> None:
     logger.info("NovaCart web listening on http://%s:%s (eventlet)", settings.HOST, settings.PORT)
     # eventlet's defaults (1,024 connections, backlog 50) hang the 1,025th client.
     listener = eventlet.listen((settings.HOST, settings.PORT), backlog=settings.LISTEN_BACKLOG)
-    eventlet.wsgi.server(
-        listener, app, max_size=settings.MAX_CONNECTIONS, log_output=False, keepalive=settings.KEEPALIVE_SECONDS
-    )
+    # keepalive=True: no idle timeout (a number would become the socket's timeout, WebSockets included).
+    eventlet.wsgi.server(listener, app, max_size=settings.MAX_CONNECTIONS, log_output=False, keepalive=True)
 
 
 def exec_gevent(settings: type[Config]) -> None:
