@@ -309,7 +309,14 @@ def test_without_websocket_the_dashboard_polls_and_still_shows_new_notifications
         before = int(count.get_attribute("data-count"))
         # when a notification is created for them
         title = f"Low stock {uuid.uuid4().hex[:6]}: envelopes"
-        body = {"user_id": staff_user["id"], "type": "low_stock", "title": title, "message": "Only 2 left."}
+        # (with a product, as every low_stock notification has: the session's other tests read it)
+        body = {
+            "user_id": staff_user["id"],
+            "type": "low_stock",
+            "title": title,
+            "message": "Only 2 left.",
+            "data": {"product_id": 1},
+        }
         response = system.api("POST", "/api/notifications", staff_user["token"], json=body)
         assert response.status_code == 201, response.text
         # then within a polling interval it shows: a toast, the count, the top of the feed
