@@ -82,6 +82,26 @@ class Config:
     SOCKETIO_PING_TIMEOUT = float(os.environ.get("SOCKETIO_PING_TIMEOUT", "20"))
     PORT = _int("PORT", 5000)
 
+    # The web tier (novacart/server.py). WEB_CONCURRENCY gevent processes share one port, each with its
+    # own sockets, all relaying emits through the Redis channel; engine.io long-polling then cannot work
+    # (its requests would land on any process), so sockets are WebSocket-only. eventlet serves one process.
+    WEB_CONCURRENCY = _int("WEB_CONCURRENCY", 1)
+    MAX_CONNECTIONS = _int("MAX_CONNECTIONS", 20000)  # sockets and requests one web process holds
+    LISTEN_BACKLOG = _int("LISTEN_BACKLOG", 2048)
+    # An idle keep-alive connection is closed after this long. gunicorn's 2 s made overloaded API
+    # clients see resets: a request sent as the timer fired was thrown away unread (RST).
+    KEEPALIVE_SECONDS = _int("KEEPALIVE_SECONDS", 75)
+    # Graceful overload (novacart/overload.py): requests one web process works on at once; past that, 503
+    # with Retry-After at once, so that what is accepted keeps a bounded latency. 0: no bound.
+    # 64: at the 100-150 requests/s a slow host's process serves, a full bound is still ≤ 0.6 s of queue.
+    MAX_INFLIGHT_REQUESTS = _int("MAX_INFLIGHT_REQUESTS", 64)
+    OVERLOAD_RETRY_AFTER_SECONDS = _int("OVERLOAD_RETRY_AFTER_SECONDS", 1)
+    # See novacart/server.py's tune_gc.
+    GC_TUNING = os.environ.get("GC_TUNING", "on") != "off"
+    GC_GEN0_THRESHOLD = _int("GC_GEN0_THRESHOLD", 50000)
+    GC_FREEZE_SECONDS = float(os.environ.get("GC_FREEZE_SECONDS", "30"))
+    GC_FULL_SECONDS = float(os.environ.get("GC_FULL_SECONDS", "3600"))
+
     ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()]
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
 
@@ -100,6 +120,9 @@ class Config:
     REFRESH_TOKEN_DAYS = _int("REFRESH_TOKEN_DAYS", 30)
     JWT_TOKEN_LOCATION = ["headers"]
     JWT_ERROR_MESSAGE_KEY = "detail"
+    # How long a web process keeps a token's answer (its user, revoked or not) before asking the database
+    # again: a sign-out or deactivation through another process takes effect within this (contract: 5 s).
+    PRINCIPAL_CACHE_SECONDS = float(os.environ.get("PRINCIPAL_CACHE_SECONDS", "2"))
     # werkzeug's scrypt: slow and salted. Tests lower the cost, never production.
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     # Hashes run on OS threads, never on the web's event loop; at most this many at once per process

@@ -45,6 +45,15 @@ if [ "${SKIP_BROWSER:-0}" != 1 ] && ! command -v chromium >/dev/null && [ ! -x /
   fi
 fi
 
+if [ "${WITH_NGINX:-0}" = 1 ] && ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  say "installing nginx"
+  if ! apt_install nginx; then
+    echo "nginx is missing. Install it with: sudo apt-get install nginx" >&2
+    exit 1
+  fi
+  # NovaCart runs its own nginx from a private directory (make run-cluster, tests); the system one is yours.
+fi
+
 if [ -f client/package.json ] && [ "${SKIP_CLIENT:-0}" != 1 ]; then
   NODE_BIN=$(scripts/node.sh --bin-dir)
   export PATH="$NODE_BIN:$PATH"
