@@ -32,6 +32,13 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
         self.cond = threading.Condition()
+        self.refuse = False  # answer every recipient with 550, as a server refusing a bad address does
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if self.refuse:
+            return "550 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802  (aiosmtpd's hook name)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
