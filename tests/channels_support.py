@@ -64,7 +64,8 @@ class SmtpServer:
         return self
 
     def stop(self) -> None:
-        self.controller.stop()
+        if getattr(self.controller, "_thread", None) is not None:  # stopping twice is harmless
+            self.controller.stop()
 
     @property
     def messages(self) -> list:
@@ -130,11 +131,16 @@ class PushService:
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with service.cond:
+                    status = service.status
                     service.requests.append(
-                        {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                        {
+                            "path": self.path,
+                            "headers": {k.lower(): v for k, v in self.headers.items()},
+                            "body": body,
+                            "answered": status,
+                        }
                     )
                     service.cond.notify_all()
-                    status = service.status
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

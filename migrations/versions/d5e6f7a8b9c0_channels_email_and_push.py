@@ -30,6 +30,7 @@ def upgrade():
         sa.Column('status', sa.String(length=16), nullable=False),
         sa.Column('claimed_by', sa.String(length=64), nullable=True),
         sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('retry_at', novacart.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column('last_error', sa.String(length=500), nullable=True),
         sa.Column('created_at', novacart.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column('updated_at', novacart.db.UTCDateTime(timezone=True), nullable=False),

@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from novacart import metrics
@@ -173,11 +173,15 @@ def send(notification_id: int, channel: str, token: str) -> Outcome:
     return Outcome(SendStatus.OFF, "no push subscription")
 
 
-def finish(notification_id: int, channel: str, token: str, outcome: Outcome, *, attempts: int) -> None:
-    """Record how a claimed send ended (only while this token still owns the row). Commits."""
+def finish(
+    notification_id: int, channel: str, token: str, outcome: Outcome, *, attempts: int, retry_in: float | None = None
+) -> None:
+    """Record how a claimed send ended, or when it is tried again (`retry_in` seconds), while this token
+    still owns the row. Commits."""
     values: dict[str, Any] = {"attempts": attempts, "last_error": (outcome.error or None) and outcome.error[:500]}
     if outcome.status is not None:
         values["status"] = outcome.status
+    values["retry_at"] = utcnow() + timedelta(seconds=retry_in) if retry_in is not None else None
     db.session.execute(
         update(ChannelSend)
         .where(
@@ -215,9 +219,12 @@ def sweep(batch: int = 1000) -> int:
         if ids:
             started += check(channel, ids)
     stuck_before = now - timedelta(seconds=current_app.config["CHANNEL_STUCK_AFTER_SECONDS"])
+    # A row whose owner waits to retry is not stuck until that retry is late too: taking it over earlier
+    # could send twice (the owner's retry sends as soon as the server is back).
+    last_sign_of_life = func.coalesce(_SENDS.c.retry_at, _SENDS.c.updated_at)
     stuck = db.session.execute(
         select(_SENDS.c.notification_id, _SENDS.c.channel, _SENDS.c.claimed_by)
-        .where(_SENDS.c.status == SendStatus.SENDING, _SENDS.c.updated_at < stuck_before)
+        .where(_SENDS.c.status == SendStatus.SENDING, last_sign_of_life < stuck_before)
         .limit(batch)
     ).all()
     for notification_id, channel, old_token in stuck:
@@ -254,8 +261,6 @@ def recent_failures(limit: int = 10) -> list[dict[str, Any]]:
 
 def counts_since(since) -> dict[str, dict[str, int]]:
     """Sends per channel and status since `since` (the Operations page)."""
-    from sqlalchemy import func
-
     counts = {channel: dict.fromkeys([s.value for s in SendStatus], 0) for channel in OTHER_CHANNELS}
     rows = db.session.execute(
         select(_SENDS.c.channel, _SENDS.c.status, func.count())

@@ -135,6 +135,8 @@ class ChannelSend(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=SendStatus.SENDING)
     claimed_by: Mapped[str | None] = mapped_column(String(64))  # the task id that owns a `sending` row
     attempts: Mapped[int] = mapped_column(default=0)
+    # When its owner will try again after a transient failure: until then the sweep leaves the row alone.
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -70,8 +70,9 @@ def send_channel(self, notification_id: int, channel: str, token: str | None) ->
     outcome = channels.send(notification_id, channel, token)
     retries = self.request.retries
     if outcome.status is None and retries < SEND_MAX_RETRIES:
-        channels.finish(notification_id, channel, token, outcome, attempts=retries + 1)
-        raise self.retry(countdown=min(600, 5 * 2**retries), args=(notification_id, channel, token))
+        countdown = min(600, 5 * 2**retries)
+        channels.finish(notification_id, channel, token, outcome, attempts=retries + 1, retry_in=countdown)
+        raise self.retry(countdown=countdown, args=(notification_id, channel, token))
     if outcome.status is None:
         outcome = channels.Outcome(SendStatus.FAILED, f"gave up after {retries + 1} attempts: {outcome.error}")
     channels.finish(notification_id, channel, token, outcome, attempts=retries + 1)
