@@ -8,6 +8,7 @@ variable fails closed, and `create_app` refuses to start while a `REQUIRED` key 
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NoReturn
@@ -174,6 +175,23 @@ class Config:
     # /metrics: open on the network unless this is set; then it wants `Authorization: Bearer <token>`.
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
 
+    # Other channels: what no client acknowledged within the delay goes out by e-mail or Web Push too.
+    EMAIL_AFTER_SECONDS = float(os.environ.get("EMAIL_AFTER_SECONDS", "300"))
+    PUSH_AFTER_SECONDS = float(os.environ.get("PUSH_AFTER_SECONDS", "10"))
+    SMTP_URL = os.environ.get("SMTP_URL") or None  # smtp://user:pass@host:port, smtps:// for TLS; unset: .eml files
+    MAIL_FROM = os.environ.get("MAIL_FROM", "NovaCart <no-reply@novacart.localhost>")
+    MAIL_DIR = os.environ.get("MAIL_DIR") or str(INSTANCE_DIR / "mail")  # where e-mails go without SMTP_URL
+    # The shop's address as customers reach it: e-mails link back to orders, products and unsubscribing.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:5000")
+    VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY") or None  # PEM or base64url; development makes one
+    VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:ops@novacart.localhost")
+    # Push endpoints must be https and outside NovaCart's own networks; tests and development may allow any.
+    WEBPUSH_ALLOW_ANY_ENDPOINT = _bool("WEBPUSH_ALLOW_ANY_ENDPOINT", False)
+    CHANNEL_SWEEP_SECONDS = float(os.environ.get("CHANNEL_SWEEP_SECONDS", "30"))
+    # A send claimed this long ago and never finished lost its worker: the sweep tries it again.
+    CHANNEL_STUCK_AFTER_SECONDS = float(os.environ.get("CHANNEL_STUCK_AFTER_SECONDS", "600"))
+    CHANNEL_HORIZON_HOURS = float(os.environ.get("CHANNEL_HORIZON_HOURS", "48"))  # older ones are not chased
+
     # Notifications
     # Staff hear of the first order after a quiet spell at once, of the orders that follow within this
     # window in one digest at its end (checked every NEW_ORDER_DIGEST_POLL_SECONDS).
@@ -243,6 +261,10 @@ class Config:
                     "schedule": cls.NEW_ORDER_DIGEST_POLL_SECONDS,
                 },
                 "notifications-prune-order-alerts": {"task": "notifications.prune_order_alerts", "schedule": 3600.0},
+                "notifications-sweep-channels": {
+                    "task": "notifications.sweep_channels",
+                    "schedule": cls.CHANNEL_SWEEP_SECONDS,
+                },
             },
         }
 
@@ -288,6 +310,7 @@ def _development_secrets(instance_path: str) -> dict[str, str]:
 
 class DevelopmentConfig(Config):
     CONFIG_NAME = "development"
+    WEBPUSH_ALLOW_ANY_ENDPOINT = _bool("WEBPUSH_ALLOW_ANY_ENDPOINT", True)
     HOST = _str("HOST", "127.0.0.1")
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)  # http://localhost
     SANDBOX_DELIVERY_DELAY_SECONDS = float(os.environ.get("SANDBOX_DELIVERY_DELAY_SECONDS", "60"))
@@ -315,6 +338,8 @@ class TestingConfig(Config):
     SANDBOX_PAYMENT_DELAY_SECONDS = 0.0
     WTF_CSRF_ENABLED = True
     SESSION_COOKIE_SECURE = False  # the test client speaks plain HTTP
+    WEBPUSH_ALLOW_ANY_ENDPOINT = True  # the tests' push service listens on 127.0.0.1
+    MAIL_DIR = os.environ.get("TEST_MAIL_DIR") or str(Path(tempfile.gettempdir()) / "novacart-test-mail")
 
 
 class ProductionConfig(Config):

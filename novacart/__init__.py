@@ -141,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
     from novacart.notifications import (
         handlers,  # noqa: F401  (subscribes to the domain events)
         sockets,  # noqa: F401  (Socket.IO handlers)
+        unsubscribe,
     )
     from novacart.notifications import models as notification_models  # noqa: F401
     from novacart.notifications import routes as notification_routes
@@ -152,5 +153,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(seed.seed_bp)
     app.register_blueprint(metrics.metrics_bp)
     app.register_blueprint(apidocs.docs_bp)
+    app.register_blueprint(unsubscribe.unsubscribe_bp)
     app.register_blueprint(ops.ops_bp)
     app.register_blueprint(dashboard_views.web_bp)

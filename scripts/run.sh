@@ -52,6 +52,7 @@ cat <<MSG
   API docs: http://localhost:$PORT/api/docs    health: http://localhost:$PORT/healthz
   Demo logins (password novacart-demo): alice@novacart.test, bob@novacart.test (customers),
   staff@novacart.test (staff), admin@novacart.test (admin). Ctrl-C stops everything.
+  E-mails: ${SMTP_URL:-none sent: written as .eml files under $PWD/instance/mail/ (set SMTP_URL to send them)}
 
 MSG
 honcho start -f Procfile
