@@ -124,7 +124,7 @@ export function PreferencesPage() {
         <fieldset className="prefs__types">
           <legend>What to notify me about, and how</legend>
           <p className="field__hint">
-            E-mail and push bring what you did not see in the app in time: they wait while NovaCart is open.
+            E-mail and push are for what you miss: they bring a notification only when no open NovaCart page showed it in time.
           </p>
           <table className="channel-table">
             <thead>
