@@ -1,18 +1,14 @@
 import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it } from "vitest";
-import { installFetch, problem } from "../test/fetchMock.js";
+import { problem } from "../test/fetchMock.js";
 import { installPushBrowser } from "../test/fakePush.js";
-import { customerTypes, renderApp, signIn } from "../test/fixtures.jsx";
+import { customerTypes, renderApp, servePreferencesPage } from "../test/fixtures.jsx";
 
 let api;
 
 beforeEach(() => {
-  signIn();
-  api = installFetch();
-  api.on("GET", "/api/notifications", { body: { items: [], next_cursor: null, unread_count: 0 } });
-  api.on("GET", "/api/notifications/types", { body: customerTypes });
-  api.on("GET", "/api/notifications/preferences", { body: savedPrefs });
+  api = servePreferencesPage(savedPrefs);
 });
 
 const savedPrefs = {

@@ -1,32 +1,33 @@
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it } from "vitest";
-import { installFetch, problem } from "../test/fetchMock.js";
+import { problem } from "../test/fetchMock.js";
 import { KEYS, OTHER_PUBLIC_KEY, PUBLIC_KEY, installPushBrowser } from "../test/fakePush.js";
-import { customer, customerTypes, renderApp, signIn } from "../test/fixtures.jsx";
+import { customer, renderApp, servePreferencesPage } from "../test/fixtures.jsx";
 import { base64UrlToBytes, enableDevicePush } from "./device.js";
 
 let api;
 
 beforeEach(() => {
-  signIn();
-  api = installFetch();
-  api.on("GET", "/api/notifications", { body: { items: [], next_cursor: null, unread_count: 0 } });
-  api.on("GET", "/api/notifications/types", { body: customerTypes });
-  api.on("GET", "/api/notifications/preferences", {
-    body: { types: { order_status: true, back_in_stock: true, promotion: true }, channels: { email: {}, push: {} }, interests: [] },
-  });
+  api = servePreferencesPage({ types: { order_status: true, back_in_stock: true, promotion: true }, channels: { email: {}, push: {} }, interests: [] });
   api.on("GET", "/api/push/public-key", { body: { public_key: PUBLIC_KEY } });
   api.on("POST", "/api/push/subscriptions", { status: 201 });
   api.on("DELETE", "/api/push/subscriptions", { status: 204 });
 });
 
-const deviceSwitch = () => screen.findByRole("switch", { name: "Notify me on this device" });
+const theSwitch = () => screen.getByRole("switch", { name: "Notify me on this device" });
 
 /** The switch once the page has asked the browser where this device stands. */
 async function settledSwitch(state) {
   await waitFor(() => expect(document.querySelector(".prefs__device")).toHaveAttribute("data-state", state));
-  return deviceSwitch();
+  return theSwitch();
+}
+
+/** Open the preferences page and turn this device's push on, as the customer does. */
+async function turnedOn(user) {
+  renderApp("/preferences");
+  await user.click(await settledSwitch("off"));
+  await waitFor(() => expect(theSwitch()).toBeChecked());
 }
 
 describe("notify me on this device", () => {
@@ -49,7 +50,7 @@ describe("notify me on this device", () => {
 
     await user.click(await settledSwitch("off"));
 
-    await waitFor(() => expect(screen.getByRole("switch", { name: "Notify me on this device" })).toBeChecked());
+    await waitFor(() => expect(theSwitch()).toBeChecked());
     expect(browser.calls.requestPermission).toBe(1);
     expect(browser.calls.register).toEqual([["/sw.js", { scope: "/" }]]);
     expect(browser.calls.subscribe).toHaveLength(1);
@@ -58,20 +59,18 @@ describe("notify me on this device", () => {
     expect(api.callsTo("POST", "/api/push/subscriptions").map((c) => c.body)).toEqual([
       { endpoint: browser.subscription.endpoint, keys: KEYS },
     ]);
-    expect(screen.getByRole("switch", { name: "Notify me on this device" })).toBeEnabled();
+    expect(theSwitch()).toBeEnabled();
   });
 
   it("turning it off: the server forgets the subscription, then the browser drops it", async () => {
     const browser = installPushBrowser({ permission: "granted" });
     const user = userEvent.setup();
-    renderApp("/preferences");
-    await user.click(await settledSwitch("off"));
-    await waitFor(() => expect(screen.getByRole("switch", { name: "Notify me on this device" })).toBeChecked());
+    await turnedOn(user);
     const subscription = browser.subscription;
 
-    await user.click(screen.getByRole("switch", { name: "Notify me on this device" }));
+    await user.click(theSwitch());
 
-    await waitFor(() => expect(screen.getByRole("switch", { name: "Notify me on this device" })).not.toBeChecked());
+    await waitFor(() => expect(theSwitch()).not.toBeChecked());
     expect(api.callsTo("DELETE", "/api/push/subscriptions").map((c) => c.body)).toEqual([{ endpoint: subscription.endpoint }]);
     expect(subscription.unsubscribe).toHaveBeenCalledTimes(1);
     expect(browser.subscription).toBeNull();
@@ -80,24 +79,19 @@ describe("notify me on this device", () => {
   it("keeps it on when the server cannot be told that it is off, and says why", async () => {
     const browser = installPushBrowser({ permission: "granted" });
     const user = userEvent.setup();
-    renderApp("/preferences");
-    await user.click(await settledSwitch("off"));
-    await waitFor(() => expect(screen.getByRole("switch", { name: "Notify me on this device" })).toBeChecked());
+    await turnedOn(user);
     api.on("DELETE", "/api/push/subscriptions", () => Promise.reject(new TypeError("Failed to fetch")));
 
-    await user.click(screen.getByRole("switch", { name: "Notify me on this device" }));
+    await user.click(theSwitch());
 
     expect(await screen.findByRole("alert")).toHaveTextContent("Could not reach the server.");
-    expect(screen.getByRole("switch", { name: "Notify me on this device" })).toBeChecked();
+    expect(theSwitch()).toBeChecked();
     expect(browser.subscription.unsubscribe).not.toHaveBeenCalled();
   });
 
   it("shows on for this account's subscription from an earlier visit", async () => {
     const browser = installPushBrowser({ permission: "granted" });
-    renderApp("/preferences");
-    const user = userEvent.setup();
-    await user.click(await settledSwitch("off"));
-    await waitFor(() => expect(screen.getByRole("switch", { name: "Notify me on this device" })).toBeChecked());
+    await turnedOn(userEvent.setup());
     const subscription = browser.subscription;
 
     // a later visit
@@ -181,8 +175,8 @@ describe("notify me on this device", () => {
     await user.click(await settledSwitch("off"));
 
     expect(await screen.findByRole("alert")).toHaveTextContent("You did not allow notifications. Turn the switch on again to be asked again.");
-    expect(screen.getByRole("switch", { name: "Notify me on this device" })).not.toBeChecked();
-    await user.click(screen.getByRole("switch", { name: "Notify me on this device" }));
+    expect(theSwitch()).not.toBeChecked();
+    await user.click(theSwitch());
     await waitFor(() => expect(browser.calls.requestPermission).toBe(2));
   });
 
@@ -194,7 +188,7 @@ describe("notify me on this device", () => {
     await user.click(await settledSwitch("off"));
 
     expect(await screen.findByRole("alert")).toHaveTextContent("Your browser could not reach its push service. Please try again later.");
-    expect(screen.getByRole("switch", { name: "Notify me on this device" })).not.toBeChecked();
+    expect(theSwitch()).not.toBeChecked();
     expect(api.callsTo("POST", "/api/push/subscriptions")).toEqual([]);
   });
 
@@ -208,7 +202,7 @@ describe("notify me on this device", () => {
 
     expect(await screen.findByRole("alert")).toHaveTextContent("This shop does not send push notifications yet.");
     expect(browser.calls.subscribe).toEqual([]);
-    expect(screen.getByRole("switch", { name: "Notify me on this device" })).not.toBeChecked();
+    expect(theSwitch()).not.toBeChecked();
   });
 
   it("shows the server's refusal of the subscription", async () => {
@@ -220,7 +214,7 @@ describe("notify me on this device", () => {
     await user.click(await settledSwitch("off"));
 
     expect(await screen.findByRole("alert")).toHaveTextContent("A push endpoint must be an https URL.");
-    expect(screen.getByRole("switch", { name: "Notify me on this device" })).not.toBeChecked();
+    expect(theSwitch()).not.toBeChecked();
   });
 
   it("says it is setting up while it does, and takes no second click meanwhile", async () => {
@@ -233,10 +227,10 @@ describe("notify me on this device", () => {
     await user.click(await settledSwitch("off"));
 
     expect(await screen.findByText("Setting up…")).toBeInTheDocument();
-    expect(screen.getByRole("switch", { name: "Notify me on this device" })).toBeDisabled();
+    expect(theSwitch()).toBeDisabled();
     await waitFor(() => expect(answerKey).toBeTypeOf("function"));
     answerKey({ body: { public_key: PUBLIC_KEY } });
-    await waitFor(() => expect(screen.getByRole("switch", { name: "Notify me on this device" })).toBeChecked());
+    await waitFor(() => expect(theSwitch()).toBeChecked());
     expect(screen.queryByText("Setting up…")).not.toBeInTheDocument();
   });
 
@@ -244,9 +238,7 @@ describe("notify me on this device", () => {
     const browser = installPushBrowser({ permission: "granted" });
     api.on("POST", "/api/auth/logout", { status: 204 });
     const user = userEvent.setup();
-    renderApp("/preferences");
-    await user.click(await settledSwitch("off"));
-    await waitFor(() => expect(screen.getByRole("switch", { name: "Notify me on this device" })).toBeChecked());
+    await turnedOn(user);
     const subscription = browser.subscription;
 
     await user.click(screen.getByRole("button", { name: "Log out" }));
