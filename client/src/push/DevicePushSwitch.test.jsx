@@ -1,10 +1,10 @@
-import { screen, waitFor } from "@testing-library/react";
+import { act, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { problem } from "../test/fetchMock.js";
 import { KEYS, OTHER_PUBLIC_KEY, PUBLIC_KEY, installPushBrowser } from "../test/fakePush.js";
 import { customer, renderApp, servePreferencesPage } from "../test/fixtures.jsx";
-import { base64UrlToBytes, enableDevicePush } from "./device.js";
+import { WORKER_START_MS, base64UrlToBytes, enableDevicePush } from "./device.js";
 
 let api;
 
@@ -13,6 +13,10 @@ beforeEach(() => {
   api.on("GET", "/api/push/public-key", { body: { public_key: PUBLIC_KEY } });
   api.on("POST", "/api/push/subscriptions", { status: 201 });
   api.on("DELETE", "/api/push/subscriptions", { status: 204 });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 const theSwitch = () => screen.getByRole("switch", { name: "Notify me on this device" });
@@ -190,6 +194,22 @@ describe("notify me on this device", () => {
     expect(await screen.findByRole("alert")).toHaveTextContent("Your browser could not reach its push service. Please try again later.");
     expect(theSwitch()).not.toBeChecked();
     expect(api.callsTo("POST", "/api/push/subscriptions")).toEqual([]);
+  });
+
+  it("gives up, and says so, when the service worker never starts", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const browser = installPushBrowser({ activates: false });
+    const user = userEvent.setup({ advanceTimers: vi.advanceTimersByTime });
+    renderApp("/preferences");
+    await user.click(await settledSwitch("off"));
+    await waitFor(() => expect(browser.calls.register).toHaveLength(1));
+
+    await act(async () => vi.advanceTimersByTime(WORKER_START_MS));
+
+    expect(await screen.findByRole("alert")).toHaveTextContent("Notifications could not be set up in this browser. Reload the page and try again.");
+    expect(theSwitch()).not.toBeChecked();
+    expect(theSwitch()).toBeEnabled();
+    expect(browser.calls.subscribe).toEqual([]);
   });
 
   it("says so when the shop has no push key configured", async () => {

@@ -10,6 +10,7 @@
 import { api } from "../api/client.js";
 
 export const SERVICE_WORKER_URL = "/sw.js";
+export const WORKER_START_MS = 10_000;
 const OWNER = "novacart.pushUser";
 
 /** A set-up step that failed in the browser: `reason` says which (denied, dismissed, unavailable, subscribe). */
@@ -71,6 +72,18 @@ function requestPermission() {
   });
 }
 
+/** The registration once its worker is active (subscribing needs one); a worker that never starts is an error. */
+function activeWorker() {
+  let timer;
+  const failed = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => reject(new PushSetupError("worker", "Notifications could not be set up in this browser. Reload the page and try again.")),
+      WORKER_START_MS,
+    );
+  });
+  return Promise.race([navigator.serviceWorker.ready, failed]).finally(() => clearTimeout(timer));
+}
+
 /** This browser's subscription, if its service worker is registered and subscribed. Asks nothing. */
 export async function currentSubscription() {
   const registration = await navigator.serviceWorker.getRegistration("/");
@@ -113,7 +126,7 @@ export async function enableDevicePush(userId) {
   }
   const key = base64UrlToBytes(publicKey);
   await navigator.serviceWorker.register(SERVICE_WORKER_URL, { scope: "/" });
-  const registration = await navigator.serviceWorker.ready; // subscribing needs an active worker
+  const registration = await activeWorker();
   let subscription = await registration.pushManager.getSubscription();
   if (subscription && !sameKey(subscription, key)) {
     await subscription.unsubscribe(); // made with a key the shop no longer signs with

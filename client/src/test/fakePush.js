@@ -33,9 +33,10 @@ class FakeSubscription {
 /**
  * Install the stand-in. `permission`: the browser's current answer ("default", "granted", "denied");
  * `answer`: what the user picks when asked; `subscribeError`: what subscribing rejects with (the push
- * service unreachable, say). `supported: false` leaves the page without the APIs, as an old browser.
+ * service unreachable, say); `activates: false` leaves the registered worker never active (a script that
+ * fails to install). `supported: false` leaves the page without the APIs, as an old browser.
  */
-export function installPushBrowser({ permission = "default", answer = "granted", subscribeError = null, supported = true } = {}) {
+export function installPushBrowser({ permission = "default", answer = "granted", subscribeError = null, activates = true, supported = true } = {}) {
   let serial = 0;
   const browser = {
     registration: null,
@@ -83,7 +84,7 @@ export function installPushBrowser({ permission = "default", answer = "granted",
     },
     getRegistration: async () => browser.registration ?? undefined,
     get ready() {
-      return browser.registration ? Promise.resolve(browser.registration) : new Promise(() => {});
+      return browser.registration && activates ? Promise.resolve(browser.registration) : new Promise(() => {});
     },
   };
   vi.stubGlobal("Notification", notification);
