@@ -64,7 +64,7 @@ if [ -f client/package.json ] && [ "${SKIP_CLIENT:-0}" != 1 ]; then
     (cd client && npm ci --no-audit --no-fund --loglevel=error)
     echo "$lock_sha" > "$client_stamp"
   fi
-  src_sha=$(find client/src client/index.html client/vite.config.* client/package.json -type f 2>/dev/null | sort | xargs cat | sha256sum | cut -d' ' -f1)
+  src_sha=$(find client/src client/index.html client/vite.config.* client/vite-plugin-*.js client/package.json -type f 2>/dev/null | sort | xargs cat | sha256sum | cut -d' ' -f1)
   if [ ! -f client/dist/index.html ] || [ "$(cat client/dist/.src.sha 2>/dev/null)" != "$src_sha" ]; then
     say "building the client"
     (cd client && npm run build --silent)
