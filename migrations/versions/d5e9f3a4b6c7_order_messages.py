@@ -1,7 +1,7 @@
 """order_messages: the conversation on an order between its customer and the shop
 
 Revision ID: d5e9f3a4b6c7
-Revises: c4d8e1f2a3b4
+Revises: d5e6f7a8b9c0
 Create Date: 2026-11-30 20:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import novacart.db
 
 # revision identifiers, used by Alembic.
 revision = 'd5e9f3a4b6c7'
-down_revision = 'c4d8e1f2a3b4'
+down_revision = 'd5e6f7a8b9c0'
 branch_labels = None
 depends_on = None
 

@@ -358,25 +358,30 @@ def test_preferences_list_the_types_the_server_gives_each_role(tabs, system, sta
     customer = system.register("Farah Haddad")
     page = tabs.open()
     log_in(page, customer, then="/preferences")
-    orders = page.get_by_role("switch", name="Order updates")
+    orders = page.get_by_role("switch", name="In app for Order updates")
     expect(orders).to_be_checked()
     expect(orders).to_be_disabled()  # always on, as the registry says
-    expect(page.get_by_role("switch", name="Back in stock")).to_be_enabled()
-    expect(page.get_by_role("switch", name="Promotions")).to_be_enabled()
-    expect(page.get_by_role("switch", name="Low stock")).to_have_count(0)  # staff's, not a customer's
+    expect(page.get_by_role("switch", name="In app for Back in stock")).to_be_enabled()
+    expect(page.get_by_role("switch", name="In app for Promotions")).to_be_enabled()
+    expect(page.get_by_role("switch", name="In app for Low stock")).to_have_count(0)  # staff's, not a customer's
 
-    page.get_by_role("switch", name="Promotions").click()
+    expect(page.get_by_role("switch", name="E-mail for Order updates")).to_be_enabled()  # locked in the app only
+
+    page.get_by_role("switch", name="In app for Promotions").click()
+    page.get_by_role("switch", name="E-mail for Order updates").click()
     page.get_by_role("button", name="Save preferences").click()
     expect(page.get_by_text("Preferences saved.")).to_be_visible()
-    saved = system.api("GET", "/api/notifications/preferences", customer["token"]).json()["types"]
-    assert saved["promotion"] is False and saved["back_in_stock"] is True and saved["order_status"] is True
+    saved = system.api("GET", "/api/notifications/preferences", customer["token"]).json()
+    assert saved["types"]["promotion"] is False and saved["types"]["back_in_stock"] is True
+    assert saved["types"]["order_status"] is True
+    assert saved["channels"]["email"]["order_status"] is False and saved["channels"]["push"]["order_status"] is True
 
     staff_page = tabs.context.browser.new_context(base_url=system.url, viewport=VIEWPORT).new_page()
     try:
         tabs.console.attach(staff_page, "staff")
         log_in(staff_page, staff_user, then="/preferences")
-        expect(staff_page.get_by_role("switch", name="Low stock")).to_be_enabled()
+        expect(staff_page.get_by_role("switch", name="In app for Low stock")).to_be_enabled()
         for customers_only in ("Order updates", "Back in stock", "Promotions"):
-            expect(staff_page.get_by_role("switch", name=customers_only)).to_have_count(0)
+            expect(staff_page.get_by_role("switch", name=f"In app for {customers_only}")).to_have_count(0)
     finally:
         staff_page.context.close()

@@ -250,6 +250,10 @@ def test_preferences_round_trip_and_validation(client, customer):
     # a customer's switches are the types a customer may receive
     assert initial == {
         "types": {"order_status": True, "back_in_stock": True, "promotion": True, "message": True},
+        "channels": {
+            "email": {"order_status": True, "back_in_stock": True, "promotion": False, "message": True},
+            "push": {"order_status": True, "back_in_stock": True, "promotion": False, "message": True},
+        },
         "interests": [],
     }
     updated = client.put(
