@@ -16,8 +16,7 @@ import pytest
 from tests.e2e import test_browser as client_pages
 from tests.e2e import test_dashboard as dashboard_pages
 from tests.e2e.browser import PASSWORD
-from tests.e2e.harness import wait_until
-from tests.e2e.test_realtime import fence
+from tests.e2e.harness import fence, wait_until
 
 try:
     from playwright.sync_api import expect
@@ -102,7 +101,7 @@ def test_a_conversation_goes_both_ways_live(system, staff_user, admin_user, prod
     assert [m["id"] for m in conversation(system, alice, order_id)] == [answer["id"], question["id"]]
     # and the customer heard nothing of their own message, the stranger nothing at all
     assert [m["id"] for m in alice_socket.of("messageReceived")] == [answer["id"]]
-    fence(system, staff_user, mallory_socket, mallory)
+    fence(system, staff_user["token"], mallory_socket, mallory["id"])
     assert mallory_socket.of("messageReceived") == []
     assert [n for n in mallory_socket.of("notification") if n["type"] == "message"] == []
     # and nobody else may read or write it
@@ -128,10 +127,10 @@ def test_a_reply_survives_the_customer_being_offline(system, staff_user, product
     assert [m["id"] for m in conversation(system, carla, order_id)] == [answer["id"], question["id"]]
     # and once acknowledged, it is not replayed again
     again.emit("notification:ack", {"ids": [note["id"]]})
-    fence(system, staff_user, again, carla)
+    fence(system, staff_user["token"], again, carla["id"])
     again.close()
     last = recorders(carla["token"]).connect()
-    fence(system, staff_user, last, carla)
+    fence(system, staff_user["token"], last, carla["id"])
     assert [n for n in last.of("notification") if n["type"] == "message"] == []
 
 
