@@ -51,7 +51,7 @@ def create_app(config_class: type[Config] | None = None, *, worker: bool = False
 
 
 class IdConverter(IntegerConverter):
-    """`<int:…>` in a URL: an id beyond 64 bits cannot exist, so it is a 404 (SQLite would raise on it: a 500)."""
+    """`<int:…>` in a URL: an id beyond what an id column holds cannot exist, so it is a 404 (not a 500)."""
 
     def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002  (werkzeug's signature)
         from novacart.pagination import MAX_ID
