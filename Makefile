@@ -1,11 +1,15 @@
 # NovaCart: `make run` starts the whole system, `make test` runs every test. Both set up what is missing first.
-.PHONY: setup run test coverage test-python test-slow reliability audit bench lint migration clean
+.PHONY: setup run run-cluster test coverage test-python test-slow reliability audit bench lint migration clean
 
-setup:  ## install what is missing: .venv, Redis, the client's packages and build
+setup:  ## install what is missing: .venv, Redis, the client's packages and build (WITH_NGINX=1: nginx too)
 	@scripts/setup.sh
 
 run: setup  ## Redis, migrations, demo data, web + worker + beat (Ctrl-C stops all)
 	@scripts/run.sh
+
+run-cluster:  ## the production layout locally: nginx on :8111 in front of 2 web processes, 2 workers, beat, Redis
+	@WITH_NGINX=1 scripts/setup.sh
+	@scripts/run.sh --cluster
 
 test: setup  ## every test: Python (SQLite; PostgreSQL with TEST_DATABASE_URL) and the client's
 	@scripts/test.sh

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NoReturn
@@ -84,6 +85,26 @@ class Config:
     SOCKETIO_PING_TIMEOUT = float(os.environ.get("SOCKETIO_PING_TIMEOUT", "20"))
     PORT = _int("PORT", 5000)
 
+    # The web tier (novacart/server.py). WEB_CONCURRENCY gevent processes share one port, each with its
+    # own sockets, all relaying emits through the Redis channel; engine.io long-polling then cannot work
+    # (its requests would land on any process), so sockets are WebSocket-only. eventlet serves one process.
+    WEB_CONCURRENCY = _int("WEB_CONCURRENCY", 1)
+    MAX_CONNECTIONS = _int("MAX_CONNECTIONS", 20000)  # sockets and requests one web process holds
+    LISTEN_BACKLOG = _int("LISTEN_BACKLOG", 2048)
+    # An idle keep-alive connection is closed after this long. gunicorn's 2 s made overloaded API
+    # clients see resets: a request sent as the timer fired was thrown away unread (RST).
+    KEEPALIVE_SECONDS = _int("KEEPALIVE_SECONDS", 75)
+    # Graceful overload (novacart/overload.py): requests one web process works on at once; past that, 503
+    # with Retry-After at once, so that what is accepted keeps a bounded latency. 0: no bound.
+    # 64: at the 100-150 requests/s a slow host's process serves, a full bound is still ≤ 0.6 s of queue.
+    MAX_INFLIGHT_REQUESTS = _int("MAX_INFLIGHT_REQUESTS", 64)
+    OVERLOAD_RETRY_AFTER_SECONDS = _int("OVERLOAD_RETRY_AFTER_SECONDS", 1)
+    # See novacart/server.py's tune_gc.
+    GC_TUNING = os.environ.get("GC_TUNING", "on") != "off"
+    GC_GEN0_THRESHOLD = _int("GC_GEN0_THRESHOLD", 50000)
+    GC_FREEZE_SECONDS = float(os.environ.get("GC_FREEZE_SECONDS", "30"))
+    GC_FULL_SECONDS = float(os.environ.get("GC_FULL_SECONDS", "3600"))
+
     ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("ALLOWED_ORIGINS", "").split(",") if o.strip()]
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
 
@@ -102,6 +123,9 @@ class Config:
     REFRESH_TOKEN_DAYS = _int("REFRESH_TOKEN_DAYS", 30)
     JWT_TOKEN_LOCATION = ["headers"]
     JWT_ERROR_MESSAGE_KEY = "detail"
+    # How long a web process keeps a token's answer (its user, revoked or not) before asking the database
+    # again: a sign-out or deactivation through another process takes effect within this (contract: 5 s).
+    PRINCIPAL_CACHE_SECONDS = float(os.environ.get("PRINCIPAL_CACHE_SECONDS", "2"))
     # werkzeug's scrypt: slow and salted. Tests lower the cost, never production.
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     # Hashes run on OS threads, never on the web's event loop; at most this many at once per process
@@ -153,6 +177,8 @@ class Config:
     PENDING_ORDER_SWEEP_SECONDS = float(os.environ.get("PENDING_ORDER_SWEEP_SECONDS", "60"))
     MAX_PENDING_ORDERS = _int("MAX_PENDING_ORDERS", 3)
     ORDER_RATE_LIMIT = os.environ.get("ORDER_RATE_LIMIT", "20/hour")  # orders placed per customer
+    # Messages written on orders, per user (a customer's message notifies every employee).
+    MESSAGE_RATE_LIMIT = os.environ.get("MESSAGE_RATE_LIMIT", "30/minute")
 
     # Sockets: how many one user may hold (the oldest is closed), how often one user may connect, and
     # how often each web process checks its sockets' accounts (expiry, deactivation, demotion, sign-out).
@@ -162,6 +188,23 @@ class Config:
 
     # /metrics: open on the network unless this is set; then it wants `Authorization: Bearer <token>`.
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+
+    # Other channels: what no client acknowledged within the delay goes out by e-mail or Web Push too.
+    EMAIL_AFTER_SECONDS = float(os.environ.get("EMAIL_AFTER_SECONDS", "300"))
+    PUSH_AFTER_SECONDS = float(os.environ.get("PUSH_AFTER_SECONDS", "10"))
+    SMTP_URL = os.environ.get("SMTP_URL") or None  # smtp://user:pass@host:port, smtps:// for TLS; unset: .eml files
+    MAIL_FROM = os.environ.get("MAIL_FROM", "NovaCart <no-reply@novacart.localhost>")
+    MAIL_DIR = os.environ.get("MAIL_DIR") or str(INSTANCE_DIR / "mail")  # where e-mails go without SMTP_URL
+    # The shop's address as customers reach it: e-mails link back to orders, products and unsubscribing.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:5000")
+    VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY") or None  # PEM or base64url; development makes one
+    VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:ops@novacart.localhost")
+    # Push endpoints must be https and outside NovaCart's own networks; tests and development may allow any.
+    WEBPUSH_ALLOW_ANY_ENDPOINT = _bool("WEBPUSH_ALLOW_ANY_ENDPOINT", False)
+    CHANNEL_SWEEP_SECONDS = float(os.environ.get("CHANNEL_SWEEP_SECONDS", "30"))
+    # A send claimed this long ago and never finished lost its worker: the sweep tries it again.
+    CHANNEL_STUCK_AFTER_SECONDS = float(os.environ.get("CHANNEL_STUCK_AFTER_SECONDS", "600"))
+    CHANNEL_HORIZON_HOURS = float(os.environ.get("CHANNEL_HORIZON_HOURS", "48"))  # older ones are not chased
 
     # Notifications
     # Staff hear of the first order after a quiet spell at once, of the orders that follow within this
@@ -232,6 +275,10 @@ class Config:
                     "schedule": cls.NEW_ORDER_DIGEST_POLL_SECONDS,
                 },
                 "notifications-prune-order-alerts": {"task": "notifications.prune_order_alerts", "schedule": 3600.0},
+                "notifications-sweep-channels": {
+                    "task": "notifications.sweep_channels",
+                    "schedule": cls.CHANNEL_SWEEP_SECONDS,
+                },
             },
         }
 
@@ -308,6 +355,7 @@ def _development_secrets(instance_path: str) -> dict[str, str]:
 
 class DevelopmentConfig(Config):
     CONFIG_NAME = "development"
+    WEBPUSH_ALLOW_ANY_ENDPOINT = _bool("WEBPUSH_ALLOW_ANY_ENDPOINT", True)
     HOST = _str("HOST", "127.0.0.1")
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)  # http://localhost
     SANDBOX_DELIVERY_DELAY_SECONDS = float(os.environ.get("SANDBOX_DELIVERY_DELAY_SECONDS", "60"))
@@ -335,6 +383,8 @@ class TestingConfig(Config):
     SANDBOX_PAYMENT_DELAY_SECONDS = 0.0
     WTF_CSRF_ENABLED = True
     SESSION_COOKIE_SECURE = False  # the test client speaks plain HTTP
+    WEBPUSH_ALLOW_ANY_ENDPOINT = True  # the tests' push service listens on 127.0.0.1
+    MAIL_DIR = os.environ.get("TEST_MAIL_DIR") or str(Path(tempfile.gettempdir()) / "novacart-test-mail")
 
 
 class ProductionConfig(Config):

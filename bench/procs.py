@@ -9,6 +9,8 @@ import re
 import subprocess
 from pathlib import Path
 
+from tests.system.harness import children  # noqa: F401  (gunicorn's workers, for bench.run)
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -21,8 +23,11 @@ def _stat_fields(pid: int) -> list[str] | None:
     return raw[raw.rindex(")") + 2 :].split()
 
 
-def cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU time of a live process, in seconds (None if it is gone)."""
+def cpu_seconds(pid: int | list[int] | None) -> float | None:
+    """User + system CPU time of a live process (or the sum over several), in seconds (None if gone)."""
+    if isinstance(pid, list):
+        values = [cpu_seconds(p) for p in pid]
+        return sum(v for v in values if v is not None) if any(v is not None for v in values) else None
     if not pid:
         return None
     fields = _stat_fields(pid)
@@ -31,7 +36,11 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14 and 15 of stat)
 
 
-def rss_kib(pid: int | None) -> int | None:
+def rss_kib(pid: int | list[int] | None) -> int | None:
+    """Resident memory of a process (or the sum over several), KiB."""
+    if isinstance(pid, list):
+        values = [rss_kib(p) for p in pid]
+        return sum(v for v in values if v is not None) if any(v is not None for v in values) else None
     if not pid:
         return None
     try:
@@ -41,16 +50,6 @@ def rss_kib(pid: int | None) -> int | None:
     except OSError:
         return None
     return None
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            fields = _stat_fields(int(entry.name))
-            if fields is not None and int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return sorted(found)
 
 
 def alive(pid: int | None) -> bool:
@@ -71,7 +70,8 @@ def machine_ticks() -> tuple[int, int]:
 class CpuWindow:
     """CPU seconds used by named processes between start() and stop(), and as % of one core."""
 
-    def __init__(self, pids: dict[str, int | None]):
+    def __init__(self, pids: dict[str, int | list[int] | None]):
+        """`pids`: name → a pid, or a list of pids counted together (a web tier of several processes)."""
         self.pids = {k: v for k, v in pids.items() if v}
         self.before: dict[str, float | None] = {}
         self.t0 = 0.0

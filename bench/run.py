@@ -1,24 +1,31 @@
 """NovaCart under load, measured beside a Node.js Socket.IO peer: `make bench` (python -m bench.run).
 
-Starts the real system (web in each async mode, Celery worker, a private Redis; SQLite or PostgreSQL)
-through tests/e2e/harness.py, seeds users in bulk, and drives it with one Node process holding the
-sockets (bench/loadclient). The peer (bench/peer) is a minimal Node Socket.IO server doing the same push
-work minus storage; it runs in the same command, after the NovaCart modes, so every figure has a ratio.
+Starts the real system (the web with WEB_CONCURRENCY 1 and 2 gevent processes, a Celery worker, a private
+Redis; SQLite or PostgreSQL) through tests/e2e/harness.py, seeds users in bulk, and drives it with Node
+load clients holding the sockets (bench/loadclient). The peer (bench/peer) is a minimal Node Socket.IO server
+doing the same push work minus storage, with 1 and 2 processes (Node's cluster module); it runs in the same
+command, after NovaCart, so every figure has a ratio (NovaCart ×N against the peer ×N).
+
+Every run starts with a calibration figure: a fixed, client-free CPU job (seeding 10,000 users into a fresh
+SQLite database, median of 3), so that figures from hosts of different speeds can be compared.
 
 Scenarios
-  1 capacity   N authenticated sockets on one web process: time to connect all, RSS per connection,
-               idle CPU over a quiet window.
-  2 latency    with 1,000 and 10,000 sockets: POST /api/notifications to random users, open-loop at
-               100/200/300/400/500/1,000 a second; full path (API call sent → received) p50/p95/p99.
-  3 fan-out    one promotion to every connected customer: stored for all, delivered to all.
+  1 capacity   N authenticated sockets on the web tier: time to connect all, RSS per connection (all web
+               processes), idle CPU over a whole ping interval that starts after every socket's first ping.
+               20,000 sockets need more than one process (this sandbox caps a process at 20,000 descriptors).
+  2 latency    with 1,000 sockets at 300/500/700/1,000 a second and 10,000 at 200/400: POST /api/notifications
+               to random users, open-loop; full path (API call sent → received) p50/p95/p99.
+  3 fan-out    one promotion to 10,000 connected customers: stored for all, delivered to all.
   4 replay     1,000 users reconnect at once, 20 queued notifications each: until every queue is
                drained and acknowledged (no delivery rows left).
   5 database   bench/db_scale.py: a million notifications; first page, unread count, mark-all-read.
+  6 overload   with 1,000 sockets, twice the highest rate scenario 2 held (p99 ≤ 100 ms), through many
+               connections: connection resets (none allowed), accepted p99 (≤ 1 s), the rest 503 + Retry-After.
 
 Examples
-  python -m bench.run                                   # everything (about 15-20 minutes)
-  python -m bench.run --quick                           # smoke run, small sizes (< 2 minutes)
-  python -m bench.run --scenarios 2 --modes gevent --sockets 1000 --no-peer
+  python -m bench.run                                   # everything (about 30 minutes)
+  python -m bench.run --quick                           # smoke run, small sizes (a few minutes)
+  python -m bench.run --scenarios 2 --concurrency 2 --sockets 1000 --no-peer
   python -m bench.run --postgres                        # PostgreSQL instead of SQLite
 
 A full run (default scenarios, modes and sizes) writes bench/results.json, the plot and the tables
@@ -51,11 +58,14 @@ from bench import procs  # noqa: E402
 from tests.e2e.harness import SECRETS, System, free_port, start_system, wait_until  # noqa: E402
 from tests.system.harness import RedisServer  # noqa: E402
 
-DEFAULT_SOCKETS = [1000, 5000, 10000]
-# The issue's four rates, plus 300 and 400: where between 200 and 500 a single web process saturates.
-DEFAULT_RATES = [100, 200, 300, 400, 500, 1000]
-DEFAULT_MODES = ["eventlet", "gevent"]
-DEFAULT_SCENARIOS = [1, 2, 3, 4, 5]
+DEFAULT_SOCKETS = [1000, 10000, 20000]
+DEFAULT_LATENCY_SOCKETS = [1000, 10000]
+DEFAULT_RATES = {1000: [300, 500, 700, 1000], 10000: [200, 400]}
+DEFAULT_MODES = ["gevent"]
+DEFAULT_CONCURRENCY = [1, 2]
+DEFAULT_SCENARIOS = [1, 2, 3, 4, 5, 6]
+CALIBRATION_USERS, CALIBRATION_RUNS = 10_000, 3
+FD_RESERVE = 1000  # descriptors a process keeps for other things than sockets (database, Redis, files)
 
 
 def say(message: str) -> None:
@@ -99,6 +109,18 @@ def npm_ci(folder: Path, bin_dir: Path) -> None:
         timeout=600,
     )
     stamp.write_text(want)
+
+
+def instrument(prefix: str) -> tuple[Path, Path, RedisServer]:
+    """What every benchmark here starts with: descriptors raised, Node and the load client's packages, a
+    scratch directory and a private Redis (started; the caller stops it and removes the directory)."""
+    raise_fd_limit()
+    node = node_bin()
+    npm_ci(BENCH / "loadclient", node)
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    redis = RedisServer(workdir, maxclients=10000)
+    redis.start()
+    return node, workdir, redis
 
 
 def wait_for_quiet_machine(limit: float, max_wait: float) -> list[float]:
@@ -241,39 +263,46 @@ class LoadClient:
 
 
 class Target:
-    """Something with a web process holding sockets: a NovaCart mode or the peer."""
+    """Something with a web tier holding sockets: NovaCart with N processes, or the peer with N."""
 
     name: str
     kind: str
     url: str
+    processes: int
     tokens_file: Path
     redis_pid: int
 
     def restart_web(self) -> None: ...
-    def web_pid(self) -> int | None: ...
+    def web_pids(self) -> list[int]: ...
     def worker_pid(self) -> int | None: ...
-    def extra_pids(self) -> dict[str, int | None]:
-        return {}
-
     def stop(self) -> None: ...
 
-    def pids(self, client: LoadClient) -> dict[str, int | None]:
-        return {
-            "web": self.web_pid(),
-            "worker": self.worker_pid(),
-            "redis": self.redis_pid,
-            "client": client.pid,
-            **self.extra_pids(),
-        }
+    def web_pid(self) -> int | None:
+        """One process holding sockets (the one py-spy samples)."""
+        pids = self.web_pids()
+        return pids[-1] if pids else None
+
+    def pids(self, client: LoadClient) -> dict[str, int | list[int] | None]:
+        return {"web": self.web_pids(), "worker": self.worker_pid(), "redis": self.redis_pid, "client": client.pid}
 
 
 class NovaCart(Target):
     kind = "novacart"
 
     def __init__(
-        self, mode: str, redis: RedisServer, redis_db: int, database_url: str | None, customers: int, workdir: Path
+        self,
+        mode: str,
+        processes: int,
+        redis: RedisServer,
+        redis_db: int,
+        database_url: str | None,
+        customers: int,
+        workdir: Path,
+        ping_interval: float,
+        settings: dict[str, str] | None = None,
     ):
-        self.name = self.mode = mode
+        self.mode, self.processes = mode, processes
+        self.name = f"{mode}-{processes}"
         self.redis_pid = redis.pid
         self.system: System = start_system(
             redis.url(redis_db),
@@ -281,28 +310,45 @@ class NovaCart(Target):
             web=0,
             worker=True,
             beat=False,
-            extra_env={"ASYNC_MODE": mode, "MAX_CONNECTIONS": "30000", "LISTEN_BACKLOG": "4096"},
+            extra_env={
+                "ASYNC_MODE": mode,
+                "WEB_CONCURRENCY": str(processes),
+                "MAX_CONNECTIONS": "30000",
+                "LISTEN_BACKLOG": "4096",
+                "SOCKETIO_PING_INTERVAL": str(ping_interval),
+                **(settings or {}),
+            },
         )
         self.database_url = self.system.env["DATABASE_URL"]
-        self.tokens_file = workdir / f"tokens-{mode}.json"
-        say(f"{mode}: seeding {customers:,} customers and a staff user (bulk insert, tokens minted in-process)")
+        self.tokens_file = workdir / f"tokens-{self.name}.json"
+        say(f"{self.name}: seeding {customers:,} customers and a staff user (bulk insert, tokens minted in-process)")
         self.seed = json.loads(self._seed("users", "--customers", str(customers), "--out", str(self.tokens_file)))
         self.staff_token = json.loads(self.tokens_file.read_text())["staff"]["token"]
-        self._web_pid: int | None = None
+        self.customers = customers
+        self._web_pids: list[int] = []
         self._engine = None
 
+    def ensure_customers(self, count: int) -> None:
+        """Seed more customers (appended to the tokens file) until there are `count`.
+
+        The promotion of scenario 3 goes to every customer, so the database holds only as many customers
+        as the sizes measured so far need (10,000 for the promotion; 20,000 only for the last capacity step).
+        """
+        if count <= self.customers:
+            return
+        more = self.workdir_tokens(f"more-{count}")
+        say(f"{self.name}: seeding {count - self.customers:,} more customers")
+        self._seed("users", "--customers", str(count - self.customers), "--out", str(more))
+        tokens = json.loads(self.tokens_file.read_text())
+        tokens["customers"] += json.loads(more.read_text())["customers"]
+        self.tokens_file.write_text(json.dumps(tokens))
+        self.customers = count
+
+    def workdir_tokens(self, label: str) -> Path:
+        return self.tokens_file.with_name(f"tokens-{self.name}-{label}.json")
+
     def _seed(self, *args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "-m", "bench.seed", *args],
-            cwd=ROOT,
-            env=self.system.env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"bench.seed {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return result.stdout.strip().splitlines()[-1]
+        return run_seed(self.system.env, *args)
 
     def seed_queue(self, users: int, per_user: int) -> dict:
         return json.loads(
@@ -314,38 +360,38 @@ class NovaCart(Target):
         old_children = procs.children(old.popen.pid) if old else []
         if old:
             old.stop()
-            for pid in old_children:  # gunicorn's worker, if the master left it behind
+            for pid in old_children:  # gunicorn's workers, if the master left them behind
                 if procs.alive(pid):
                     os.kill(pid, signal.SIGKILL)
         self.system.web_ports.clear()  # a fresh port: no TIME_WAIT from the previous round
         self.url = self.system.start_web(0, self.mode)
-        self._web_pid = None
+        self._web_pids = []
 
     def master_pid(self) -> int | None:
         web = self.system.processes.get("web0")
         return web.popen.pid if web else None
 
-    def web_pid(self) -> int | None:
-        """The process holding the sockets: eventlet's own, or gunicorn's (only) gevent worker."""
-        if self._web_pid and procs.alive(self._web_pid):
-            return self._web_pid
+    def web_pids(self) -> list[int]:
+        """gunicorn's master and its gevent workers (which hold the sockets), or eventlet's one process."""
+        if self._web_pids and all(procs.alive(p) for p in self._web_pids):
+            return self._web_pids
         master = self.master_pid()
         if master is None:
-            return None
+            return []
         if self.mode == "gevent":
-            kids = wait_until(lambda: procs.children(master), timeout=10, what="gunicorn worker")
-            self._web_pid = kids[0]
+            kids = wait_until(
+                lambda: _exactly(procs.children(master), self.processes),
+                timeout=20,
+                what=f"{self.processes} gunicorn workers",
+            )
+            self._web_pids = [master, *kids]
         else:
-            self._web_pid = master
-        return self._web_pid
+            self._web_pids = [master]
+        return self._web_pids
 
     def worker_pid(self) -> int | None:
         worker = self.system.processes.get("worker")
         return worker.popen.pid if worker else None
-
-    def extra_pids(self) -> dict[str, int | None]:
-        master = self.master_pid()
-        return {"web_master": master} if self.mode == "gevent" else {}
 
     def engine(self):
         if self._engine is None:
@@ -381,22 +427,76 @@ class NovaCart(Target):
         return self.system.logs()
 
 
+def _exactly(pids: list[int], count: int) -> list[int] | None:
+    return pids if len(pids) == count else None
+
+
+def run_seed(env: dict[str, str], *args: str, root: Path = ROOT) -> str:
+    """`python -m bench.seed …` against a system's database; its last line of output (JSON)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.seed", *args], cwd=root, env=env, capture_output=True, text=True, timeout=600
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"bench.seed {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+def calibrate(redis: RedisServer, runs: int = CALIBRATION_RUNS, users: int = CALIBRATION_USERS) -> dict:
+    """The host's speed: seeding `users` customers into a fresh SQLite database (no clients, no servers).
+
+    CPU-bound Python (SQLAlchemy inserts, minting a JWT per user) and SQLite: the work the web process's
+    figures are made of. The median of `runs`, each in a fresh database.
+    """
+    seconds = []
+    for _ in range(runs):
+        system = start_system(redis.url(15), None, web=0, worker=False, beat=False)
+        try:
+            out = json.loads(
+                run_seed(system.env, "users", "--customers", str(users), "--out", str(system.workdir / "t"))
+            )
+            seconds.append(out["seconds"])
+        finally:
+            system.stop()
+            shutil.rmtree(system.workdir, ignore_errors=True)
+    seconds.sort()
+    return {
+        "job": f"seed {users:,} users (bench/seed.py, SQLite)",
+        "runs_s": seconds,
+        "median_s": seconds[len(seconds) // 2],
+    }
+
+
 class Peer(Target):
-    """bench/peer: node server.js (Socket.IO + Redis adapter) and node emitter.js (the outside emitter)."""
+    """bench/peer: node server.js (Socket.IO + Redis adapter; WORKERS processes) and node emitter.js."""
 
     kind = "peer"
-    name = "node"
 
-    def __init__(self, node: Path, redis: RedisServer, redis_db: int, customers: int, workdir: Path):
-        self.node, self.workdir, self.redis_pid = node, workdir, redis.pid
+    def __init__(
+        self,
+        node: Path,
+        processes: int,
+        redis: RedisServer,
+        redis_db: int,
+        customers: int,
+        workdir: Path,
+        ping_interval: float,
+        promotion_customers: int,
+    ):
+        self.node, self.workdir, self.redis_pid, self.processes = node, workdir, redis.pid, processes
+        self.name = f"node-{processes}"
+        self.ping_interval = ping_interval
         self.redis_url = redis.url(redis_db)
-        self.tokens_file = workdir / "tokens-peer.json"
-        self.tokens_file.write_text(json.dumps(mint_peer_tokens(customers)))
-        self.staff_token = json.loads(self.tokens_file.read_text())["staff"]["token"]
+        self.tokens_file = workdir / f"tokens-{self.name}.json"
+        tokens = mint_peer_tokens(customers)
+        self.tokens_file.write_text(json.dumps(tokens))
+        # Its promotions go to the customers in USERS_FILE: as many as NovaCart's database holds then.
+        self.promotion_file = workdir / f"promotion-{self.name}.json"
+        self.promotion_file.write_text(json.dumps({"customers": tokens["customers"][:promotion_customers]}))
+        self.staff_token = tokens["staff"]["token"]
         self.server: subprocess.Popen | None = None
-        self.emitter = self._spawn("emitter.js", "peer-emitter", {})
+        self.emitter = self._spawn("emitter.js", f"{self.name}-emitter", {})
         wait_until(
-            lambda: "ready" in (workdir / "peer-emitter.log").read_text(errors="replace"),
+            lambda: "ready" in (workdir / f"{self.name}-emitter.log").read_text(errors="replace"),
             timeout=15,
             what="peer emitter",
         )
@@ -414,7 +514,16 @@ class Peer(Target):
     def restart_web(self) -> None:
         self._stop_server()
         port = free_port()
-        self.server = self._spawn("server.js", "peer-server", {"PORT": str(port), "USERS_FILE": str(self.tokens_file)})
+        self.server = self._spawn(
+            "server.js",
+            f"{self.name}-server",
+            {
+                "PORT": str(port),
+                "USERS_FILE": str(self.promotion_file),
+                "WORKERS": str(self.processes),
+                "PING_INTERVAL_MS": str(int(self.ping_interval * 1000)),
+            },
+        )
         self.url = f"http://127.0.0.1:{port}"
         import requests
 
@@ -425,18 +534,28 @@ class Peer(Target):
                 return False
 
         wait_until(healthy, timeout=20, what="peer server")
+        if self.processes > 1:  # every worker listening, not only the first
+            wait_until(lambda: len(procs.children(self.server.pid)) == self.processes, timeout=20, what="peer workers")
+            time.sleep(1.0)
 
     def _stop_server(self) -> None:
         if self.server is not None and self.server.poll() is None:
+            workers = procs.children(self.server.pid)
             self.server.terminate()
             try:
                 self.server.wait(10)
             except subprocess.TimeoutExpired:
                 self.server.kill()
                 self.server.wait(5)
+            for pid in workers:  # cluster workers the primary did not take with it
+                if procs.alive(pid):
+                    os.kill(pid, signal.SIGKILL)
 
-    def web_pid(self) -> int | None:
-        return self.server.pid if self.server else None
+    def web_pids(self) -> list[int]:
+        """The server, and with WORKERS > 1 its cluster workers (the primary accepts and hands connections out)."""
+        if self.server is None:
+            return []
+        return [self.server.pid, *procs.children(self.server.pid)]
 
     def worker_pid(self) -> int | None:
         return self.emitter.pid
@@ -452,9 +571,9 @@ class Peer(Target):
 
     def logs(self) -> str:
         return "\n".join(
-            (self.workdir / f"{n}.log").read_text(errors="replace")[-3000:]
-            for n in ("peer-server", "peer-emitter")
-            if (self.workdir / f"{n}.log").exists()
+            (self.workdir / f"{self.name}-{n}.log").read_text(errors="replace")[-3000:]
+            for n in ("server", "emitter")
+            if (self.workdir / f"{self.name}-{n}.log").exists()
         )
 
 
@@ -577,16 +696,33 @@ def _package(frame: str) -> str:
 # -- scenarios ---------------------------------------------------------------------------------
 
 
-def settle(pid: int | None, quiet_pct: float = 25, limit: float = 30) -> float:
+def settle(pids: list[int], quiet_pct: float = 25, limit: float = 30) -> float:
     """After an overloaded step the web may still be working off its backlog: wait (bounded) until it is quiet."""
     started = time.monotonic()
     time.sleep(1.0)
-    while pid and time.monotonic() - started < limit:
-        window = procs.CpuWindow({"web": pid}).start()
+    while pids and time.monotonic() - started < limit:
+        window = procs.CpuWindow({"web": pids}).start()
         time.sleep(0.5)
-        if window.stop().get("web", {}).get("cpu_pct", 0) < quiet_pct:
+        if window.stop().get("web", {}).get("cpu_pct", 0) < quiet_pct * max(1, len(pids) - 1):
             break
     return round(time.monotonic() - started, 1)
+
+
+def _merge_connects(parts: list[dict]) -> dict:
+    """One connect result from several load clients' (connected at once, each with its share of users)."""
+    if len(parts) == 1:
+        return parts[0]
+    merged = {key: sum(p[key] for p in parts) for key in ("connected", "failed", "retried")}
+    for key in ("errors", "attempt_errors"):
+        merged[key] = {}
+        for part in parts:
+            for reason, count in part[key].items():
+                merged[key][reason] = merged[key].get(reason, 0) + count
+    merged["seconds"] = max(p["seconds"] for p in parts)
+    merged["per_second"] = round(merged["connected"] / max(0.001, merged["seconds"]))
+    # Percentiles cannot be merged exactly: the slowest client's, which bounds them.
+    merged["connect_ms"] = max((p["connect_ms"] for p in parts), key=lambda c: c.get("p99") or 0)
+    return merged
 
 
 class Bench:
@@ -617,43 +753,61 @@ class Bench:
         self.save()
 
     # capacity --------------------------------------------------------------------------------
-    def connect(
-        self, target: Target, client: LoadClient, count: int, *, offset: int = 0, concurrency: int | None = None
-    ) -> dict:
-        a = self.args
-        return client.call(
-            "connect",
-            timeout=a.connect_deadline + 60,
-            url=target.url,
-            tokens_file=str(target.tokens_file),
-            offset=offset,
-            count=count,
-            concurrency=concurrency or a.connect_concurrency,
-            timeout_ms=20000,
-            deadline_ms=a.connect_deadline * 1000,
-            ack_delay_ms=a.ack_delay_ms,
-            per_message_deflate=not a.no_deflate,
-        )
-
     def capacity(self, target: Target, client: LoadClient, n: int, report: bool) -> dict:
-        """Fresh web process, N sockets: connect time, RSS per connection, idle CPU."""
+        """Fresh web tier, N sockets: connect time, RSS per connection, idle CPU once the heartbeats run.
+
+        More sockets than one load client may hold (--client-sockets; each process is capped at 20,000
+        descriptors here) are opened by extra load clients, which are stopped again afterwards.
+        """
+        a = self.args
+        budget = (self.results["meta"]["fd_limit"] - FD_RESERVE) * target.processes
+        if n > budget:
+            reason = f"{target.processes} process(es) × {self.results['meta']['fd_limit']:,} descriptors"
+            if report:
+                self.put(["capacity", target.name, str(n)], {"sockets": n, "skipped": reason})
+            say(f"{target.name}: {n:,} sockets skipped ({reason})")
+            return {"skipped": reason}
         target.restart_web()
         time.sleep(1.0)
-        pid = target.web_pid()
-        rss_before = procs.rss_kib(pid)
+        web = target.web_pids()
+        rss_before = procs.rss_kib(web)
         client.call("reset")
-        cpu = procs.CpuWindow(target.pids(client)).start()
-        connected = self.connect(target, client, n)
-        connect_cpu = cpu.stop()
-        time.sleep(2.0)
-        rss_after = procs.rss_kib(pid)
-        idle = procs.CpuWindow(target.pids(client)).start()
-        time.sleep(self.args.idle_seconds)
-        idle_cpu = idle.stop()
-        stats = client.call("stats")
-        held = stats["held"]
+        extras = [
+            LoadClient(self.node, self.workdir / f"loadclient-{target.name}-{i}.log")
+            for i in range(1, -(-n // a.client_sockets))
+        ]
+        clients = [client, *extras]
+        pids = {**target.pids(client), "client": [c.pid for c in clients]}
+        try:
+            cpu = procs.CpuWindow(pids).start()
+            share = -(-n // len(clients))
+            idents = [
+                (c, self.send_connect(c, target, min(share, n - i * share), offset=i * share, parallel=len(clients)))
+                for i, c in enumerate(clients)
+            ]
+            parts = [c.wait(ident, a.connect_deadline + 60) for c, ident in idents]
+            connected = _merge_connects(parts)
+            connected_at = time.monotonic()
+            connect_cpu = cpu.stop()
+            time.sleep(2.0)
+            rss_after = procs.rss_kib(web)
+            idle_cpu, idle_seconds, waited = None, None, None
+            if report:
+                # Every socket's first PING goes out a ping interval after its connect: measure only once they
+                # all run, over a whole interval, so that every socket's heartbeat is in the window once.
+                waited = max(0.0, a.ping_interval + 1 - (time.monotonic() - connected_at))
+                time.sleep(waited)
+                idle = procs.CpuWindow(pids).start()
+                time.sleep(a.idle_seconds)
+                idle_cpu, idle_seconds = idle.stop(), a.idle_seconds
+            stats = [c.call("stats") for c in clients]
+        finally:
+            for extra in extras:
+                extra.stop()
         figures = {
             "sockets": n,
+            "processes": target.processes,
+            "load_clients": len(clients),
             "connected": connected["connected"],
             "failed": connected["failed"],
             "errors": connected["errors"],
@@ -662,52 +816,57 @@ class Bench:
             "connect_s": connected["seconds"],
             "connects_per_s": connected["per_second"],
             "connect_ms": connected["connect_ms"],
-            "held_after_idle": held,
-            "disconnects": stats["disconnects"],
+            "held_after_idle": sum(st["held"] for st in stats),
+            "disconnects": stats[0]["disconnects"],
             "rss_before_kib": rss_before,
             "rss_after_kib": rss_after,
             "rss_per_conn_kib": round((rss_after - rss_before) / max(1, connected["connected"]), 1)
             if rss_after and rss_before
             else None,
-            "idle_seconds": self.args.idle_seconds,
+            "idle_seconds": idle_seconds,
+            "idle_after_s": round(a.ping_interval + 1, 1),
+            "ping_interval_s": a.ping_interval,
             "idle_cpu": idle_cpu,
             "connect_cpu": connect_cpu,
-            "client_rss_mb": stats["rss_mb"],
+            "client_rss_mb": sum(st["rss_mb"] for st in stats),
         }
         if report:
             self.put(["capacity", target.name, str(n)], figures)
             say(
                 f"{target.name}: {connected['connected']:,}/{n:,} sockets in {connected['seconds']} s, "
-                f"{figures['rss_per_conn_kib']} KiB each, idle web CPU "
-                f"{idle_cpu.get('web', {}).get('cpu_pct')}%"
+                f"{figures['rss_per_conn_kib']} KiB each, idle web CPU (heartbeats running) "
+                f"{(idle_cpu or {}).get('web', {}).get('cpu_pct')}%"
             )
         return figures
+
+    def send_connect(self, client: LoadClient, target: Target, count: int, *, offset: int, parallel: int) -> int:
+        a = self.args
+        return client.send(
+            "connect",
+            url=target.url,
+            tokens_file=str(target.tokens_file),
+            offset=offset,
+            count=count,
+            concurrency=max(1, a.connect_concurrency // parallel),
+            timeout_ms=20000,
+            deadline_ms=a.connect_deadline * 1000,
+            ack_delay_ms=a.ack_delay_ms,
+            per_message_deflate=not a.no_deflate,
+        )
 
     # latency ---------------------------------------------------------------------------------
     def latency(self, target: Target, client: LoadClient, n: int) -> None:
         a = self.args
         saturated_at = None
-        for rate in a.rates:
+        for rate in self.rates_for(n):
             key = ["latency", target.name, str(n), str(rate)]
             if saturated_at is not None and not a.no_skip:
                 self.put(key, {"rate": rate, "skipped": f"saturated at {saturated_at}/s"})
                 say(f"{target.name} @ {n:,} sockets: {rate}/s skipped (saturated at {saturated_at}/s)")
                 continue
             client.call("reset")
-            window = procs.CpuWindow(target.pids(client)).start()
-            result = client.call(
-                "rate",
-                timeout=a.rate_seconds + a.drain_seconds + 60,
-                url=target.url,
-                token=target.staff_token,
-                rate=rate,
-                seconds=a.rate_seconds,
-                drain_ms=a.drain_seconds * 1000,
-                max_sockets=a.http_connections,
-            )
-            result["cpu"] = window.stop()
+            result = self.open_loop(target, client, rate, a.http_connections)
             result["sockets_held"] = client.call("stats")["held"]
-            result.pop("window", None)
             self.put(key, result)
             lat = result["latency_ms"]
             say(
@@ -716,10 +875,99 @@ class Bench:
             )
             if result["lost"] > 0.5 * result["sent"]:
                 saturated_at = rate
-            result["settle_s"] = settle(target.web_pid())
+            result["settle_s"] = settle(target.web_pids())
             self.put(key, result)
         if isinstance(target, NovaCart):
             self.clear_leftovers(target, f"latency {n}")
+
+    def open_loop(self, target: Target, client: LoadClient, rate: int, connections: int) -> dict:
+        """The load client's open-loop POST /api/notifications at `rate` (scenarios 2 and 6), with CPU."""
+        a = self.args
+        window = procs.CpuWindow(target.pids(client)).start()
+        result = client.call(
+            "rate",
+            timeout=a.rate_seconds + a.drain_seconds + 60,
+            url=target.url,
+            token=target.staff_token,
+            rate=rate,
+            seconds=a.rate_seconds,
+            drain_ms=a.drain_seconds * 1000,
+            max_sockets=connections,
+        )
+        result["cpu"] = window.stop()
+        result.pop("window", None)
+        return result
+
+    def rates_for(self, n: int) -> list[int]:
+        if self.args.rates:
+            return self.args.rates
+        return DEFAULT_RATES.get(n) or sorted({r for rates in DEFAULT_RATES.values() for r in rates})
+
+    # overload ------------------------------------------------------------------------------------
+    def overload(self, target: Target, client: LoadClient, n: int) -> None:
+        """Twice the highest rate held at p99 ≤ 100 ms, through many connections: resets, 503s, accepted p99.
+
+        The peer runs at the rate of the NovaCart tier with as many processes (for the ratio).
+        """
+        a = self.args
+        rate = self.overload_rate(target, n)
+        if rate is None:
+            say(f"{target.name}: overload skipped (no scenario-2 rates at {n:,} sockets)")
+            return
+        client.call("reset")
+        profiler = None
+        if a.profile and isinstance(target, NovaCart) and target.processes == 1:
+            out = SCRATCH / f"profile-{target.name}-overload-web.txt"
+            profiler = Profiler(target.web_pid(), a.rate_seconds, out, native=a.native_profile)
+        result = self.open_loop(target, client, rate, a.overload_connections)
+        if profiler is not None:
+            self.put(["profiles", target.name, "overload_web"], profiler.finish())
+        result["basis"] = self.results.get("overload_basis", {}).get(target.name)
+        result["settle_s"] = settle(target.web_pids())
+        self.put(["overload", target.name], result)
+        acc = result["accepted_latency_ms"]
+        say(
+            f"{target.name} overload at {rate}/s ({a.overload_connections} connections): "
+            f"accepted {result['accepted']:,}"
+            f" (p99 {acc['p99']} ms, {result['accepted_lost']} lost), 503 {result['refused_503']:,}"
+            f" ({result['refused_503_with_retry_after']:,} with Retry-After), resets {result['resets']},"
+            f" other errors {result['errors']}"
+        )
+        if isinstance(target, NovaCart):
+            self.clear_leftovers(target, "overload")
+
+    def overload_rate(self, target: Target, n: int) -> int | None:
+        if self.args.overload_rate:
+            return self.args.overload_rate
+        if isinstance(target, Peer):
+            twin = next(
+                (
+                    e
+                    for name, e in (self.results.get("overload") or {}).items()
+                    if name.endswith(f"-{target.processes}")
+                ),
+                None,
+            )
+            if twin:
+                return twin["rate"]
+        measured = self.results.get("latency", {}).get(target.name, {}).get(str(n), {})
+        rates = sorted(int(r) for r, e in measured.items() if "latency_ms" in e)
+        if not rates:
+            return None
+        held = None
+        for rate in rates:
+            entry = measured[str(rate)]
+            if entry["lost"] == 0 and entry["latency_ms"]["p99"] is not None and entry["latency_ms"]["p99"] <= 100:
+                held = rate
+            else:
+                break
+        basis = held or rates[0]
+        self.results.setdefault("overload_basis", {})[target.name] = {
+            "held_p99_100ms": held,
+            "sockets": n,
+            "note": "2 × the highest rate held" if held else "2 × the lowest rate measured (none was held)",
+        }
+        return 2 * basis
 
     def profile_latency(self, target: NovaCart, client: LoadClient, n: int, rate: int) -> None:
         """An extra, unreported round at `rate` with py-spy on the web process."""
@@ -740,7 +988,7 @@ class Bench:
         summary["during"] = {"sockets": n, "rate": rate, "p99_ms": result["latency_ms"]["p99"]}
         self.put(["profiles", target.name, f"latency_{n}_{rate}_web"], summary)
         say(f"{target.name}: profiled web at {rate}/s with {n:,} sockets ({summary.get('samples', 0)} samples)")
-        settle(target.web_pid())
+        settle(target.web_pids())
         self.clear_leftovers(target, "profile")
 
     # fan-out ---------------------------------------------------------------------------------
@@ -901,36 +1149,50 @@ class Bench:
     def run_target(self, target: Target, client: LoadClient) -> None:
         a = self.args
         scenarios = set(a.scenarios)
-        sizes = sorted(a.sockets)
-        latency_sizes = set(a.latency_sockets or ([sizes[0], sizes[-1]] if len(sizes) > 1 else sizes))
+        latency_sizes = set(a.latency_sockets)
+        overload_size = min(latency_sizes)
+        sizes = sorted(set(a.sockets) | latency_sizes | {a.fanout_sockets})
         for n in sizes:
-            needs = 1 in scenarios or (2 in scenarios and n in latency_sizes) or (3 in scenarios and n == sizes[-1])
-            if not needs:
+            wanted = {
+                1: 1 in scenarios and n in a.sockets,
+                2: 2 in scenarios and n in latency_sizes,
+                3: 3 in scenarios and n == a.fanout_sockets,
+                6: 6 in scenarios and n == overload_size,
+            }
+            if not any(wanted.values()):
                 continue
-            self.capacity(target, client, n, report=1 in scenarios)
-            if 2 in scenarios and n in latency_sizes:
+            if isinstance(target, NovaCart):
+                target.ensure_customers(n)
+            figures = self.capacity(target, client, n, report=wanted[1])
+            if figures.get("skipped"):
+                continue
+            if wanted[2]:
                 self.latency(target, client, n)
-                if a.profile and isinstance(target, NovaCart) and n == sizes[-1]:
+                if a.profile and isinstance(target, NovaCart) and target.processes == 1 and n == max(latency_sizes):
                     self.profile_latency(target, client, n, a.profile_rate)
-            if 3 in scenarios and n == sizes[-1]:
-                runs = []
-                if isinstance(target, Peer):
-                    for i in range(a.fanout_runs):
-                        runs.append(
-                            {"via": "emitter", **self.fanout(target, client, f"emitter run {i + 1}", via="emitter")}
-                        )
-                    runs.append({"via": "direct", **self.fanout(target, client, "direct", via="direct")})
-                else:
-                    for i in range(a.fanout_runs):
-                        runs.append(self.fanout(target, client, f"run {i + 1}"))
-                        self.clear_leftovers(target, f"fanout {i + 1}")
-                    if a.profile:
-                        self.fanout(target, client, "profiled", profile=True)
-                        self.clear_leftovers(target, "fanout profiled")
-                self.put(["fanout", target.name], {"sockets": n, "runs": runs})
+            if wanted[6]:
+                self.overload(target, client, n)
+            if wanted[3]:
+                self.fanout_runs(target, client, n)
             client.call("disconnect")
         if 4 in scenarios and isinstance(target, NovaCart):
             self.replay(target, client)
+
+    def fanout_runs(self, target: Target, client: LoadClient, n: int) -> None:
+        a = self.args
+        runs = []
+        if isinstance(target, Peer):
+            for i in range(a.fanout_runs):
+                runs.append({"via": "emitter", **self.fanout(target, client, f"emitter run {i + 1}", via="emitter")})
+            runs.append({"via": "direct", **self.fanout(target, client, "direct", via="direct")})
+        else:
+            for i in range(a.fanout_runs):
+                runs.append(self.fanout(target, client, f"run {i + 1}"))
+                self.clear_leftovers(target, f"fanout {i + 1}")
+            if a.profile and target.processes == 1:
+                self.fanout(target, client, "profiled", profile=True)
+                self.clear_leftovers(target, "fanout profiled")
+        self.put(["fanout", target.name], {"sockets": n, "runs": runs})
 
 
 def db_scale(args: argparse.Namespace, redis: RedisServer, postgres: Postgres | None) -> dict:
@@ -968,27 +1230,46 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--scenarios", type=ints, default=None, help="comma-separated, e.g. 1,2,3 (default: 1,2,3,4,5)")
-    p.add_argument(
-        "--sockets",
-        type=ints,
-        default=None,
-        help="socket counts for scenario 1 (default 1000,5000,10000);"
-        " scenario 2 uses the smallest and largest, scenario 3 the largest",
-    )
+    p.add_argument("--scenarios", type=ints, default=None, help="comma-separated, e.g. 1,2,3 (default: 1,2,3,4,5,6)")
+    p.add_argument("--sockets", type=ints, default=None, help="socket counts for scenario 1 (default 1000,10000,20000)")
     p.add_argument(
         "--latency-sockets",
         type=ints,
         default=None,
-        help="socket counts for scenario 2 (default: the smallest and largest of --sockets)",
+        help="socket counts for scenario 2 (default 1000,10000); scenario 6 uses the smallest",
     )
     p.add_argument(
-        "--rates", type=ints, default=None, help="notifications per second (default: 100,200,300,400,500,1000)"
+        "--rates",
+        type=ints,
+        default=None,
+        help="notifications per second at every size (default: 300,500,700,1000 at 1,000 sockets; 200,400 at 10,000)",
     )
-    p.add_argument("--modes", default=None, help="NovaCart async modes: eventlet,gevent (default both; '' for none)")
+    p.add_argument("--fanout-sockets", type=int, default=None, help="sockets for scenario 3 (default 10000)")
+    p.add_argument("--modes", default=None, help="NovaCart async modes: gevent,eventlet (default gevent; '' for none)")
+    p.add_argument(
+        "--concurrency", type=ints, default=None, help="WEB_CONCURRENCY values for gevent (default 1,2; eventlet: 1)"
+    )
+    p.add_argument("--peer-concurrency", type=ints, default=None, help="peer processes (default: --concurrency)")
+    p.add_argument("--client-sockets", type=int, default=None, help="sockets per load client process (default 10000)")
+    p.add_argument(
+        "--ping-interval", type=float, default=None, help="engine.io ping interval for both servers (default 25 s)"
+    )
+    p.add_argument(
+        "--overload-rate", type=int, default=None, help="scenario 6's rate (default: 2 × the highest rate held)"
+    )
+    p.add_argument(
+        "--overload-connections", type=int, default=1024, help="keep-alive connections in scenario 6 (default 1024)"
+    )
+    p.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting for NovaCart's processes (repeatable)",
+    )
     p.add_argument("--no-peer", action="store_true", help="skip the Node.js peer")
     p.add_argument("--postgres", action="store_true", help="PostgreSQL (scripts/postgres.sh) instead of SQLite")
-    p.add_argument("--quick", action="store_true", help="small sizes for a smoke run (< 2 minutes)")
+    p.add_argument("--quick", action="store_true", help="small sizes for a smoke run (a few minutes)")
     p.add_argument(
         "--profile",
         action=argparse.BooleanOptionalAction,
@@ -999,7 +1280,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--profile-rate", type=int, default=100)
     p.add_argument("--rate-seconds", type=float, default=None, help="seconds per rate (default 10)")
     p.add_argument("--drain-seconds", type=float, default=None, help="bounded wait after sending (default 10)")
-    p.add_argument("--idle-seconds", type=float, default=None, help="idle CPU window (default 10)")
+    p.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=None,
+        help="idle CPU window, after the first pings (default: a ping interval)",
+    )
     p.add_argument("--fanout-runs", type=int, default=None, help="promotions per target (default 2)")
     p.add_argument("--fanout-timeout", type=float, default=60)
     p.add_argument("--replay-users", type=int, default=None)
@@ -1027,20 +1313,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
 
     full = (
-        all(getattr(args, k) is None for k in ("scenarios", "sockets", "latency_sockets", "rates", "modes"))
+        all(
+            getattr(args, k) is None
+            for k in ("scenarios", "sockets", "latency_sockets", "rates", "modes", "concurrency", "fanout_sockets")
+        )
         and not args.quick
         and not args.no_peer
     )
     quick = args.quick
     args.scenarios = args.scenarios or DEFAULT_SCENARIOS
-    args.sockets = args.sockets or ([500] if quick else DEFAULT_SOCKETS)
-    args.rates = args.rates or ([50, 100] if quick else DEFAULT_RATES)
+    args.sockets = args.sockets or ([200, 400] if quick else DEFAULT_SOCKETS)
+    args.latency_sockets = args.latency_sockets or ([200] if quick else DEFAULT_LATENCY_SOCKETS)
+    args.rates = args.rates or ([50, 100] if quick else None)
+    args.fanout_sockets = args.fanout_sockets or (200 if quick else 10_000)
     args.modes = [m for m in (args.modes if args.modes is not None else ",".join(DEFAULT_MODES)).split(",") if m]
-    if quick and args.latency_sockets is None:
-        args.latency_sockets = [max(args.sockets)]
+    args.concurrency = args.concurrency or DEFAULT_CONCURRENCY
+    args.peer_concurrency = args.peer_concurrency or args.concurrency
+    args.client_sockets = args.client_sockets or (200 if quick else 10_000)
+    args.ping_interval = args.ping_interval or (5 if quick else 25)
     args.rate_seconds = args.rate_seconds or (3 if quick else 10)
     args.drain_seconds = args.drain_seconds or (3 if quick else 10)
-    args.idle_seconds = args.idle_seconds or (2 if quick else 10)
+    args.idle_seconds = args.idle_seconds or args.ping_interval
     args.fanout_runs = args.fanout_runs or (1 if quick else 2)
     args.replay_users = args.replay_users or (100 if quick else 1000)
     args.db_users = args.db_users or (1000 if quick else 10_000)
@@ -1052,13 +1345,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def run_snapshot(args: argparse.Namespace, argv: list[str]) -> int:
-    """Export REF with git archive, run the benchmark from there (same .venv), bring the results back."""
+def export_tree(ref: str) -> tuple[str, Path]:
+    """REF's files (git archive) in a new directory, with this tree's bench/ (the instrument) laid over them,
+    and this tree's installed Node packages and client build linked in. Returns (short commit, directory)."""
     commit = subprocess.run(
-        ["git", "rev-parse", "--short", args.snapshot], cwd=ROOT, capture_output=True, text=True, check=True
+        ["git", "rev-parse", "--short", ref], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
     copy = Path(tempfile.mkdtemp(prefix=f"novacart-bench-{commit}-"))
-    say(f"measuring commit {commit} from an exported copy in {copy}")
     archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(copy)], input=archive, check=True)
     # The instrument is this tree's bench/ (the code under test is REF's): overlay it, without scratch or packages.
@@ -1078,6 +1371,13 @@ def run_snapshot(args: argparse.Namespace, argv: list[str]) -> int:
     if (ROOT / "client" / "dist").exists() and not (copy / "client" / "dist").exists():
         (copy / "client").mkdir(exist_ok=True)
         (copy / "client" / "dist").symlink_to(ROOT / "client" / "dist")
+    return commit, copy
+
+
+def run_snapshot(args: argparse.Namespace, argv: list[str]) -> int:
+    """Export REF with git archive, run the benchmark from there (same .venv), bring the results back."""
+    commit, copy = export_tree(args.snapshot)
+    say(f"measuring commit {commit} from an exported copy in {copy}")
     out = copy / "bench" / "results" / "snapshot.json"
     rest = []
     skip = False
@@ -1130,7 +1430,8 @@ def main(argv: list[str] | None = None) -> int:
     limit = raise_fd_limit()
     say(
         f"file-descriptor limit {limit[0]:,}; scenarios {args.scenarios}, sockets {args.sockets}, modes "
-        f"{args.modes}{'' if args.no_peer else ' + node peer'}, rates {args.rates}"
+        f"{args.modes} × WEB_CONCURRENCY {args.concurrency}"
+        f"{'' if args.no_peer else f' + node peer × {args.peer_concurrency}'}, rates {args.rates or DEFAULT_RATES}"
     )
     node = node_bin()
     npm_ci(BENCH / "loadclient", node)
@@ -1165,19 +1466,38 @@ def main(argv: list[str] | None = None) -> int:
             postgres = Postgres()
             results["meta"]["postgresql"] = postgres.version()
         bench = Bench(args, node, workdir, redis, postgres, results, args.out)
-        customers = max(args.sockets + ([args.replay_users] if 4 in args.scenarios else []))
-        socket_scenarios = {1, 2, 3, 4} & set(args.scenarios)
-        plan: list[str] = list(args.modes) + ([] if args.no_peer or not ({1, 2, 3} & socket_scenarios) else ["node"])
-        for index, name in enumerate(plan if socket_scenarios else []):
+        say(f"calibration: seeding {CALIBRATION_USERS:,} users into a fresh SQLite database, {CALIBRATION_RUNS} times")
+        results["meta"]["calibration"] = calibrate(redis)
+        calibration = results["meta"]["calibration"]
+        say(f"calibration: {calibration['median_s']} s (runs {calibration['runs_s']})")
+        bench.save()
+        everything = max(args.sockets + args.latency_sockets + [args.fanout_sockets])
+        # NovaCart seeds what the promotion and the replay need first, and more before a larger capacity step.
+        first = max(
+            [min(args.sockets), *args.latency_sockets]
+            + ([args.fanout_sockets] if 3 in args.scenarios else [])
+            + ([args.replay_users] if 4 in args.scenarios else [])
+        )
+        socket_scenarios = {1, 2, 3, 4, 6} & set(args.scenarios)
+        plan = [(mode, c) for mode in args.modes for c in (args.concurrency if mode == "gevent" else [1])]
+        if not args.no_peer and {1, 2, 3, 6} & socket_scenarios:
+            plan += [("node", c) for c in args.peer_concurrency]
+        for index, (kind, processes) in enumerate(plan if socket_scenarios else []):
+            name = f"{kind}-{processes}"
             say(f"=== {name} ===")
             results["meta"].setdefault("load_average_per_target", {})[name] = [round(x, 2) for x in os.getloadavg()]
             client = LoadClient(node, workdir / f"loadclient-{name}.log")
             bench.redis_db = index + 1
-            if name == "node":
-                target: Target = Peer(node, redis, index + 1, customers, workdir)
+            if kind == "node":
+                target: Target = Peer(
+                    node, processes, redis, index + 1, everything, workdir, args.ping_interval, args.fanout_sockets
+                )
             else:
                 database_url = postgres.fresh() if postgres else None
-                target = NovaCart(name, redis, index + 1, database_url, customers, workdir)
+                settings = dict(item.split("=", 1) for item in args.env)
+                target = NovaCart(
+                    kind, processes, redis, index + 1, database_url, first, workdir, args.ping_interval, settings
+                )
                 results.setdefault("seeding", {})[name] = target.seed
             targets.append(target)
             try:

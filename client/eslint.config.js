@@ -43,7 +43,12 @@ export default [
     },
   },
   {
-    files: ["*.config.js"],
+    // The service worker runs in its own global scope (self, clients, registration), not in a page.
+    files: ["src/sw.js"],
+    languageOptions: { globals: { ...globals.serviceworker } },
+  },
+  {
+    files: ["*.config.js", "vite-plugin-*.js"],
     languageOptions: { globals: { ...globals.node } },
   },
 ];

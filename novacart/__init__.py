@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from config import Config, SettingsError
 from config import config_class as configured_class
+from novacart.fastjson import OrjsonProvider
 
 
 def create_app(config_class: type[Config] | None = None, *, worker: bool = False, serving: bool = False) -> Flask:
@@ -24,6 +25,7 @@ def create_app(config_class: type[Config] | None = None, *, worker: bool = False
     config_class = config_class or configured_class()
     app = Flask(__name__, instance_path=str(os.path.join(os.path.dirname(os.path.dirname(__file__)), "instance")))
     app.url_map.converters["int"] = IdConverter
+    app.json = OrjsonProvider(app)
     app.config.from_object(config_class)
     app.config["CELERY"] = config_class.celery()
     os.makedirs(app.instance_path, exist_ok=True)
@@ -37,6 +39,10 @@ def create_app(config_class: type[Config] | None = None, *, worker: bool = False
         app.config["SOCKETIO_ASYNC_MODE"] = "threading"
     register_extensions(app, worker=worker, serving=serving)
     register_blueprints(app)
+    if serving:
+        from novacart import overload
+
+        overload.init_app(app)  # outermost: sheds before Socket.IO's or Flask's work
     if not worker:
         from novacart.notifications import sockets
 
@@ -45,7 +51,7 @@ def create_app(config_class: type[Config] | None = None, *, worker: bool = False
 
 
 class IdConverter(IntegerConverter):
-    """`<int:…>` in a URL: an id beyond 64 bits cannot exist, so it is a 404 (SQLite would raise on it: a 500)."""
+    """`<int:…>` in a URL: an id beyond what an id column holds cannot exist, so it is a 404 (not a 500)."""
 
     def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002  (werkzeug's signature)
         from novacart.pagination import MAX_ID
@@ -62,20 +68,23 @@ def _configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask, *, worker: bool, serving: bool = False) -> None:
-    from novacart import errors, kv, realtime
+    from novacart import errors, kv, ratelimit, realtime
     from novacart.celery_app import celery_init_app
     from novacart.extensions import api, cors, csrf, db, jwt, limiter, login_manager, migrate
 
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_STRATEGY", ratelimit.STRATEGY)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A SQLite file never drops a connection: a ping before every checkout is a wasted query. Under
         # gevent hundreds of greenlets share the pool; with SQLAlchemy's 5 (+10 overflow) connections,
-        # overflow ones were opened (four PRAGMAs) and closed again on nearly every request.
+        # overflow ones were opened (four PRAGMAs) and closed again on nearly every request; with 20 (+20)
+        # still 1-2 % of the web's CPU at 200/s (py-spy: _on_connect): as many as the requests it works on.
         uri = app.config["SQLALCHEMY_DATABASE_URI"]
         options = {**(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}), "pool_pre_ping": False}
         if ":memory:" not in uri and uri not in ("sqlite://", "sqlite:///"):
-            options = {"pool_size": 20, "max_overflow": 20, **options}
+            size = max(20, app.config["MAX_INFLIGHT_REQUESTS"])
+            options = {"pool_size": size, "max_overflow": 20, **options}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
@@ -132,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
     from novacart.notifications import (
         handlers,  # noqa: F401  (subscribes to the domain events)
         sockets,  # noqa: F401  (Socket.IO handlers)
+        unsubscribe,
     )
     from novacart.notifications import models as notification_models  # noqa: F401
     from novacart.notifications import routes as notification_routes
@@ -143,5 +153,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(seed.seed_bp)
     app.register_blueprint(metrics.metrics_bp)
     app.register_blueprint(apidocs.docs_bp)
+    app.register_blueprint(unsubscribe.unsubscribe_bp)
     app.register_blueprint(ops.ops_bp)
     app.register_blueprint(dashboard_views.web_bp)

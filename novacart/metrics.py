@@ -21,6 +21,11 @@ DELIVERY_LATENCY = Histogram(
     "Time from a notification's creation to its first acknowledgement",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
 )
+CHANNEL_SENDS = Counter(
+    "novacart_channel_sends",
+    "E-mail and push outcomes: sent, failed, off (channel off or nowhere to send), seen (shown in the app in time)",
+    ["channel", "outcome"],
+)
 SOCKET_EVENTS_REFUSED = Counter("novacart_socket_refused", "Socket connections or events refused", ["reason"])
 
 metrics_bp = Blueprint("metrics", __name__)

@@ -102,7 +102,7 @@ class ClientPathConverter(PathConverter):
     instead of a 405 with `Allow`, and OPTIONS would list GET for every API path.
     """
 
-    regex = r"(?!(?:api|socket\.io|dashboard|healthz|metrics)(?:/|$))[^/].*?"
+    regex = r"(?!(?:api|socket\.io|dashboard|healthz|metrics|unsubscribe)(?:/|$))[^/].*?"
 
 
 @ops_bp.record_once

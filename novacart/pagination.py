@@ -15,8 +15,9 @@ from sqlalchemy import Select
 from novacart.extensions import db
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
-# The largest id a database column holds (64-bit); a bigger one cannot exist, and SQLite raises on it.
-MAX_ID = 2**63 - 1
+# The largest id an id column holds: INTEGER, 32 bits on PostgreSQL (SQLite's 64 would allow more). A bigger
+# one cannot exist; sent to the database it is an error there ("integer out of range"), so it never gets that far.
+MAX_ID = 2**31 - 1
 
 
 def encode_cursor(last_id: int) -> str:

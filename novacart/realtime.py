@@ -11,6 +11,7 @@ import socketio as python_socketio
 from flask import Flask, current_app
 from flask_socketio import SocketIO
 
+from novacart import fastjson
 from novacart.extensions import socketio
 from novacart.wire import WireEvent
 
@@ -34,25 +35,77 @@ class BatchingRedisManager(python_socketio.RedisManager):
 
     A fan-out to 10,000 users is then 20 publishes instead of 10,000; every web process unpacks the
     batch and relays each emit to its own sockets. Plain emits work exactly as before.
+
+    In a web process (`coalesce()`), emit_many delivers to this process's sockets at once and hands the
+    rest to one publisher task: it publishes what is waiting, and what arrives while that publish is on
+    its way goes out together in the next one. An idle process publishes each emit at once; a busy one
+    sends one Redis message for many API calls' notifications, where each call paid its own round trip
+    (~20 % of the web's CPU under load, py-spy) and every other process decoded one message per emit.
     """
 
+    _outbox: dict[str, list[dict]] | None = None
+
+    def coalesce(self) -> None:
+        """Publish emit_many's emits from one background task (web processes, once the server is bound)."""
+        self._outbox = {}
+        self._outbox_ready = self.server.eio.create_event()
+        self.server.start_background_task(self._publish_outbox)
+
     def emit_many(self, items: Sequence[tuple[str, Any, str]], namespace: str = "/") -> None:
-        message = {
-            "method": "emit",
-            "namespace": namespace,
-            "host_id": self.host_id,
-            "batch": [{"event": event, "data": [data], "room": room} for event, data, room in items],
-        }
+        batch = [{"event": event, "data": [data], "room": room} for event, data, room in items]
+        message = {"method": "emit", "namespace": namespace, "host_id": self.host_id, "batch": batch}
         self._handle_emit(message)  # this host's sockets (none in a write-only worker)
-        self._publish(message)  # every other host
+        if self._outbox is None:
+            self._publish(message)  # every other host
+            return
+        self._outbox.setdefault(namespace, []).extend(batch)
+        self._outbox_ready.set()
+
+    def _publish_outbox(self) -> None:
+        while True:
+            self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            outbox, self._outbox = self._outbox, {}
+            for namespace, batch in outbox.items():
+                for start in range(0, len(batch), BATCH_SIZE):
+                    try:
+                        self._publish(
+                            {
+                                "method": "emit",
+                                "namespace": namespace,
+                                "host_id": self.host_id,
+                                "batch": batch[start : start + BATCH_SIZE],
+                            }
+                        )
+                    except Exception:  # the delivery queue re-sends what a lost publish did not carry
+                        logger.exception("publishing %d emits failed", len(batch[start : start + BATCH_SIZE]))
 
     def _handle_emit(self, message: dict) -> None:
+        namespace = message.get("namespace")
         batch = message.get("batch")
         if batch is None:
-            super()._handle_emit(message)
+            if self._holds(namespace, message.get("room")):
+                super()._handle_emit(message)
             return
         for item in batch:
-            super()._handle_emit({**item, "namespace": message.get("namespace"), "binary": False})
+            if self._holds(namespace, item.get("room")):
+                super()._handle_emit({**item, "namespace": namespace, "binary": False})
+
+    def _holds(self, namespace: str | None, room: Any) -> bool:
+        """Whether a socket of this process is in `room`: every process receives every emit on the channel.
+
+        python-socketio encodes the packet before it looks for the room's sockets, so an emit for a room
+        held by another process cost as much as one delivered: with 4 processes, three quarters of each
+        one's relaying work (bench/scaling.py). Rooms with no socket here are skipped before that.
+        """
+        if room is None:  # to everyone in the namespace
+            return True
+        rooms = self.rooms.get(namespace or "/")
+        if not rooms:
+            return False
+        if isinstance(room, str):
+            return room in rooms
+        return any(r in rooms for r in room)
 
     def _redis_listen_with_retries(self):  # pragma: no cover  (exercised by tests/system)
         """python-socketio's listener loop, retrying every second instead of doubling up to 60 s.
@@ -79,7 +132,12 @@ def init_app(app: Flask, *, worker: bool = False, serving: bool = False) -> None
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
     channel = app.config["SOCKETIO_CHANNEL"]
     origins = app.config["ALLOWED_ORIGINS"] or None  # None: same origin only (python-engineio's default)
-    manager = {"client_manager": BatchingRedisManager(queue, channel=channel, write_only=worker)} if queue else {}
+    # Always named: `socketio` is one object, and an earlier app's Redis manager must not outlive its app.
+    manager = {
+        "client_manager": BatchingRedisManager(queue, channel=channel, write_only=worker, json=fastjson.channel)
+        if queue
+        else None
+    }
     if worker:
         # Built without an app, SocketIO is write-only: it publishes and runs no Redis listener thread.
         app.extensions["novacart.emitter"] = SocketIO(message_queue=queue, async_mode="threading", **manager)
@@ -95,6 +153,11 @@ def init_app(app: Flask, *, worker: bool = False, serving: bool = False) -> None
         # A socket's events run one after another in its reader: a flooding client is throttled and cut
         # off (sockets.py) before it can queue thousands of handlers that starve every other socket.
         async_handlers=False,
+        json=fastjson,  # packets (and, through the manager, Redis messages) encoded by orjson
+        # Several processes on one port (WEB_CONCURRENCY): a long-polling session's requests would land on
+        # any of them, so only WebSocket is offered (a polling client gets a 400 at once, not a session
+        # that breaks on its second request). One process, or one per port behind sticky nginx: both.
+        transports=["websocket"] if app.config.get("WEB_CONCURRENCY", 1) > 1 else ["polling", "websocket"],
         **manager,
     )
     app.extensions["novacart.emitter"] = socketio
@@ -110,6 +173,7 @@ def init_app(app: Flask, *, worker: bool = False, serving: bool = False) -> None
         # before that subscription completes would miss this process. Subscribe at start-up instead.
         socketio.server.manager_initialized = True
         socketio.server.manager.initialize()
+        socketio.server.manager.coalesce()
 
 
 def _without_websocket_compression(wsgi_app):
@@ -138,9 +202,19 @@ def _socket_under_werkzeug_name(wsgi_app):
 
     def middleware(environ, start_response):
         sock = environ.pop("gunicorn.socket", None)
-        if sock is not None:
-            environ["werkzeug.socket"] = sock
-        return wsgi_app(environ, start_response)
+        if sock is None:
+            return wsgi_app(environ, start_response)
+        environ["werkzeug.socket"] = sock
+        try:
+            return wsgi_app(environ, start_response)
+        except ConnectionError as exc:
+            # A finished WebSocket under the werkzeug name ends with a bare ConnectionError (python-engineio
+            # tells werkzeug's server so); gunicorn would log it as "Socket error processing request" with a
+            # traceback after every normal close. StopIteration is what engineio raises for gunicorn itself.
+            upgraded = "upgrade" in environ.get("HTTP_CONNECTION", "").lower()
+            if type(exc) is ConnectionError and not exc.args and upgraded:
+                raise StopIteration from None
+            raise
 
     return middleware
 

@@ -6,24 +6,18 @@ import gc
 import logging
 import os
 import sys
+from pathlib import Path
 
 from flask import Flask
 
+from config import Config
+
 logger = logging.getLogger(__name__)
 
-
-def _settings() -> tuple[str, int, int, int]:
-    from config import config_class
-
-    return (
-        config_class().HOST,
-        int(os.environ.get("PORT", "5000")),
-        int(os.environ.get("MAX_CONNECTIONS", "20000")),
-        int(os.environ.get("LISTEN_BACKLOG", "2048")),
-    )
+GUNICORN_CONF = Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"
 
 
-def tune_gc(start_background_task, sleep) -> None:
+def tune_gc(settings: type[Config], start_background_task, sleep) -> None:
     """Keep the garbage collector from freezing a process that holds thousands of sockets.
 
     Each socket is a few hundred long-lived objects; at 10,000 sockets a full collection walks
@@ -31,15 +25,15 @@ def tune_gc(start_background_task, sleep) -> None:
     start-up, collect the young generation less often, and every GC_FREEZE_SECONDS move everything
     (mostly connections) to the permanent generation, which collections skip. Once every
     GC_FULL_SECONDS everything is unfrozen and collected in full, so garbage cycles that were frozen
-    are reclaimed. GC_TUNING=off keeps CPython's defaults.
+    are reclaimed. GC_TUNING=off keeps CPython's defaults. Called in every web process (each gunicorn
+    worker imports the app after its fork), never in a parent that forks afterwards.
     """
-    if os.environ.get("GC_TUNING", "on") == "off":
+    if not settings.GC_TUNING:
         return
     gc.collect()
     gc.freeze()
-    gc.set_threshold(int(os.environ.get("GC_GEN0_THRESHOLD", "50000")), 20, 20)
-    freeze_every = float(os.environ.get("GC_FREEZE_SECONDS", "30"))
-    full_every = float(os.environ.get("GC_FULL_SECONDS", "3600"))
+    gc.set_threshold(settings.GC_GEN0_THRESHOLD, 20, 20)
+    freeze_every, full_every = settings.GC_FREEZE_SECONDS, settings.GC_FULL_SECONDS
 
     def maintain() -> None:
         since_full = 0.0
@@ -57,31 +51,35 @@ def tune_gc(start_background_task, sleep) -> None:
     start_background_task(maintain)
 
 
-def serve_eventlet(app: Flask) -> None:
-    """eventlet's own WSGI server (gunicorn >= 26 has no eventlet worker)."""
+def serve_eventlet(app: Flask, settings: type[Config]) -> None:
+    """eventlet's own WSGI server, one process (gunicorn >= 26 has no eventlet worker)."""
     import eventlet
     import eventlet.wsgi
 
-    tune_gc(eventlet.spawn, eventlet.sleep)
-    host, port, max_connections, backlog = _settings()
-    logger.info("NovaCart web listening on http://%s:%s (eventlet)", host, port)
+    tune_gc(settings, eventlet.spawn, eventlet.sleep)
+    logger.info("NovaCart web listening on http://%s:%s (eventlet)", settings.HOST, settings.PORT)
     # eventlet's defaults (1,024 connections, backlog 50) hang the 1,025th client.
-    listener = eventlet.listen((host, port), backlog=backlog)
-    eventlet.wsgi.server(listener, app, max_size=max_connections, log_output=False, keepalive=True)
+    listener = eventlet.listen((settings.HOST, settings.PORT), backlog=settings.LISTEN_BACKLOG)
+    # keepalive=True: no idle timeout (a number would become the socket's timeout, WebSockets included).
+    eventlet.wsgi.server(listener, app, max_size=settings.MAX_CONNECTIONS, log_output=False, keepalive=True)
 
 
-def exec_gevent() -> None:
-    """Replace this process with gunicorn's gevent worker, one process (Socket.IO needs sticky sessions).
+def exec_gevent(settings: type[Config]) -> None:
+    """Replace this process with gunicorn: WEB_CONCURRENCY gevent workers accepting on one listener.
 
-    Called before the app is created: the worker patches the standard library, then imports wsgi:app.
+    Called before the app is created, and gunicorn does not preload it: each worker forks, patches the
+    standard library, then imports wsgi:app itself, so everything a web process starts (the Redis
+    subscription, the ack flusher, the ping timer, the GC tuning, its Prometheus files) is its own.
+    Built before the fork, they would run unpatched, or only in the parent.
     """
-    host, port, max_connections, backlog = _settings()
     # psycopg 3's default wait (a C poll) would block gevent's whole hub during a query; select is patched.
     os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
     args = [
-        sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "--no-control-socket",
-        "--worker-connections", str(max_connections), "--backlog", str(backlog),
-        "-b", f"{host}:{port}", "--graceful-timeout", "5",
+        sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", str(settings.WEB_CONCURRENCY),
+        "-c", str(GUNICORN_CONF), "--no-control-socket",
+        "--worker-connections", str(settings.MAX_CONNECTIONS), "--backlog", str(settings.LISTEN_BACKLOG),
+        "--keep-alive", str(settings.KEEPALIVE_SECONDS),
+        "-b", f"{settings.HOST}:{settings.PORT}", "--graceful-timeout", "5",
         # A request line up to gunicorn's maximum: a search with non-ASCII text and a cursor reaches 5 KB.
         "--limit-request-line", "8190", "wsgi:app",
     ]  # fmt: skip

@@ -40,6 +40,34 @@ class OrderUpdatePayload(Schema):
     at = fields.DateTime(required=True)
 
 
+class MessageAuthorPayload(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    role = fields.String(
+        required=True,
+        metadata={"enum": ["customer", "staff", "admin"], "description": "The author's role when they wrote it."},
+    )
+
+
+class MessagePayload(Schema):
+    """The contract's `message` object: one message of an order's conversation."""
+
+    id = fields.Integer(required=True)
+    order_id = fields.Integer(required=True)
+    from_ = fields.Nested(
+        MessageAuthorPayload,
+        required=True,
+        attribute="from",
+        data_key="from",
+        metadata={"description": "Its author: {id, name, role}."},
+    )
+    text = fields.String(
+        required=True,
+        metadata={"description": "As its author typed it (trimmed), 1-2,000 characters: show it as text, not markup."},
+    )
+    at = fields.DateTime(required=True)
+
+
 class ReadPayload(Schema):
     ids = fields.List(fields.Integer(), required=True)
     unread_count = fields.Integer(required=True)
@@ -104,6 +132,13 @@ NOTIFICATION_DELETED = WireEvent(
     "Another tab or device of the user deleted a notification.",
     "user:<id>",
 )
+MESSAGE_RECEIVED = WireEvent(
+    "messageReceived",
+    SERVER_TO_CLIENT,
+    MessagePayload,
+    "A message was written on an order: a customer's reaches staff and admins, an employee's the order's customer.",
+    "`staff` (a customer's message) or the customer's user:<id> (an employee's), and order:<id>",
+)
 ERROR = WireEvent("error", SERVER_TO_CLIENT, ErrorPayload, "A client event was refused; to that socket only.")
 NOTIFICATION_ACK = WireEvent(
     "notification:ack",
@@ -123,6 +158,7 @@ EVENTS: list[WireEvent] = [
     ORDER_UPDATE,
     NOTIFICATION_READ,
     NOTIFICATION_DELETED,
+    MESSAGE_RECEIVED,
     ERROR,
     NOTIFICATION_ACK,
     JOIN_ROOM,

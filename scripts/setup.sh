@@ -45,6 +45,15 @@ if [ "${SKIP_BROWSER:-0}" != 1 ] && ! command -v chromium >/dev/null && [ ! -x /
   fi
 fi
 
+if [ "${WITH_NGINX:-0}" = 1 ] && ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  say "installing nginx"
+  if ! apt_install nginx; then
+    echo "nginx is missing. Install it with: sudo apt-get install nginx" >&2
+    exit 1
+  fi
+  # NovaCart runs its own nginx from a private directory (make run-cluster, tests); the system one is yours.
+fi
+
 if [ -f client/package.json ] && [ "${SKIP_CLIENT:-0}" != 1 ]; then
   NODE_BIN=$(scripts/node.sh --bin-dir)
   export PATH="$NODE_BIN:$PATH"
@@ -55,7 +64,7 @@ if [ -f client/package.json ] && [ "${SKIP_CLIENT:-0}" != 1 ]; then
     (cd client && npm ci --no-audit --no-fund --loglevel=error)
     echo "$lock_sha" > "$client_stamp"
   fi
-  src_sha=$(find client/src client/index.html client/vite.config.* client/package.json -type f 2>/dev/null | sort | xargs cat | sha256sum | cut -d' ' -f1)
+  src_sha=$(find client/src client/index.html client/vite.config.* client/vite-plugin-*.js client/package.json -type f 2>/dev/null | sort | xargs cat | sha256sum | cut -d' ' -f1)
   if [ ! -f client/dist/index.html ] || [ "$(cat client/dist/.src.sha 2>/dev/null)" != "$src_sha" ]; then
     say "building the client"
     (cd client && npm run build --silent)

@@ -22,6 +22,8 @@ class SafeProduction(ProductionConfig):
     ALLOW_SANDBOX_PAYMENTS = True
     SQLALCHEMY_DATABASE_URI = TestingConfig.SQLALCHEMY_DATABASE_URI
     REDIS_URL = TestingConfig.REDIS_URL
+    # Socket.IO is one object: a production app's Redis manager would replace the suite's in-process one
+    SOCKETIO_MESSAGE_QUEUE = TestingConfig.SOCKETIO_MESSAGE_QUEUE
 
 
 def _production(**settings) -> type[ProductionConfig]:

@@ -199,7 +199,9 @@ function postJson(agent, url, path, token, body, timeoutMs) {
       (res) => {
         const chunks = [];
         res.on("data", (c) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString("utf8"), retryAfter: res.headers["retry-after"] }),
+        );
         res.on("error", (e) => resolve({ status: 0, error: e.message }));
       },
     );
@@ -221,6 +223,7 @@ async function rate({ url, token, rate: perSecond, seconds, drain_ms = 10000, ma
   const errors = {};
   let done = 0;
   let sent = 0;
+  let retryAfter503 = 0;
   const base = Math.floor(Math.random() * 1e9) * 1000;
   const start = now() + 5;
   const cpu0 = process.cpuUsage();
@@ -234,6 +237,7 @@ async function rate({ url, token, rate: perSecond, seconds, drain_ms = 10000, ma
         record.status = r.status;
         record.response = now();
         statuses[r.status] = (statuses[r.status] || 0) + 1;
+        if (r.status === 503 && r.retryAfter !== undefined) retryAfter503 += 1;
         if (r.error) errors[r.error] = (errors[r.error] || 0) + 1;
         done += 1;
       });
@@ -259,6 +263,8 @@ async function rate({ url, token, rate: perSecond, seconds, drain_ms = 10000, ma
   const unanswered = total - done;
   agent.destroy(); // abort what is still in flight so the next step starts clean
   const full = []; // full path: API call sent -> received; anything not received counts as lost (Infinity)
+  const accepted = []; // the same, for the calls answered 201 only (past saturation the rest get 503)
+  const refusedApi = []; // how long a 503 took to come back
   const api = [];
   const lag = [];
   let receivedCount = 0;
@@ -270,7 +276,14 @@ async function rate({ url, token, rate: perSecond, seconds, drain_ms = 10000, ma
       receivedCount += 1;
       full.push(r - s.sent);
     } else full.push(Infinity);
+    if (s.status === 201) accepted.push(r !== undefined ? r - s.sent : Infinity);
+    if (s.status === 503 && s.response !== null) refusedApi.push(s.response - s.sent);
   }
+  // A reset (or a refused or dropped connection) is what graceful overload must never show.
+  const resets = Object.entries(errors)
+    .filter(([message]) => /ECONNRESET|ECONNREFUSED|EPIPE|socket hang up/.test(message))
+    .reduce((sum, [, count]) => sum + count, 0);
+  const acceptedReceived = accepted.filter(Number.isFinite).length;
   return {
     rate: perSecond,
     seconds,
@@ -282,6 +295,13 @@ async function rate({ url, token, rate: perSecond, seconds, drain_ms = 10000, ma
     received: receivedCount,
     lost: total - receivedCount,
     latency_ms: summarise(full),
+    accepted: accepted.length,
+    accepted_lost: accepted.length - acceptedReceived,
+    accepted_latency_ms: summarise(accepted),
+    refused_503: statuses[503] || 0,
+    refused_503_with_retry_after: retryAfter503,
+    refused_api_ms: summarise(refusedApi),
+    resets,
     api_ms: summarise(api),
     send_lag_ms: summarise(lag),
     client_cpu_s: Math.round((cpu.user + cpu.system) / 1000) / 1000,

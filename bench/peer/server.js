@@ -12,9 +12,14 @@
 // - `notification:ack` {ids} is accepted and counted (nothing is stored).
 // - The Redis adapter (@socket.io/redis-adapter) is always on, so the emitter reaches these sockets.
 //
-// Env: PORT, REDIS_URL, JWT_SECRET_KEY, USERS_FILE (JSON with customers: [{id}]).
+// - WORKERS > 1: Node's cluster module forks that many processes sharing the port (the primary accepts and
+//   hands connections round-robin), as NovaCart's WEB_CONCURRENCY does; the Redis adapter joins them.
+//
+// Env: PORT, REDIS_URL, JWT_SECRET_KEY, USERS_FILE (JSON with customers: [{id}]), WORKERS (1),
+// PING_INTERVAL_MS (25000).
 "use strict";
 
+const cluster = require("node:cluster");
 const http = require("node:http");
 const fs = require("node:fs");
 const { Server } = require("socket.io");
@@ -23,6 +28,10 @@ const { createClient } = require("redis");
 const jwt = require("jsonwebtoken");
 
 const PORT = Number(process.env.PORT || 5100);
+const WORKERS = Number(process.env.WORKERS || 1);
+const PING_INTERVAL_MS = Number(process.env.PING_INTERVAL_MS || 25000);
+// Ids stay unique across the cluster's processes: each numbers from its own block.
+const ID_BLOCK = cluster.isWorker ? cluster.worker.id : 0;
 const SECRET = process.env.JWT_SECRET_KEY;
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379/0";
 const JOBS = "novacart-peer:jobs";
@@ -30,8 +39,8 @@ const TYPES = new Set(["order_status", "low_stock", "new_review", "payment_recei
 if (!SECRET) throw new Error("JWT_SECRET_KEY is required");
 
 const customers = process.env.USERS_FILE ? JSON.parse(fs.readFileSync(process.env.USERS_FILE, "utf8")).customers.map((u) => u.id) : [];
-let nextNotificationId = 1;
-let nextPromotionId = 1;
+let nextNotificationId = ID_BLOCK * 1e9 + 1;
+let nextPromotionId = ID_BLOCK * 1e6 + 1;
 let acks = 0;
 
 function verify(token) {
@@ -145,7 +154,7 @@ async function main() {
   server.keepAliveTimeout = 65000;
   io = new Server(server, {
     adapter: createAdapter(pub, sub, { key: "novacart-peer" }),
-    pingInterval: 25000,
+    pingInterval: PING_INTERVAL_MS,
     pingTimeout: 20000,
     maxHttpBufferSize: 64 * 1024,
   });
@@ -182,7 +191,22 @@ async function main() {
   process.on("SIGINT", stop);
 }
 
-main().catch((e) => {
-  process.stderr.write(`[peer] ${e.stack || e}\n`);
-  process.exit(1);
-});
+function primary() {
+  for (let i = 0; i < WORKERS; i++) cluster.fork();
+  cluster.on("exit", (worker, code) => process.stderr.write(`[peer] worker ${worker.process.pid} exited (${code})\n`));
+  const stop = () => {
+    for (const worker of Object.values(cluster.workers)) worker.kill("SIGTERM");
+    setTimeout(() => process.exit(0), 2500).unref();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+if (WORKERS > 1 && cluster.isPrimary) {
+  primary();
+} else {
+  main().catch((e) => {
+    process.stderr.write(`[peer] ${e.stack || e}\n`);
+    process.exit(1);
+  });
+}

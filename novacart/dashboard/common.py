@@ -49,15 +49,15 @@ def back(default_endpoint: str, **values: Any) -> Response:
     return redirect(safe_next(request.form.get("next"), url_for(default_endpoint, **values)))
 
 
-def page_args() -> tuple[int, int | None]:
-    """`?cursor=` of the dashboard's lists: (limit, after_id); a cursor we did not issue starts over."""
-    cursor = request.args.get("cursor")
+def page_args(param: str = "cursor", size: int = PAGE_SIZE) -> tuple[int, int | None]:
+    """`?cursor=` (or `param`) of the dashboard's lists: (limit, after_id); a cursor we did not issue starts over."""
+    cursor = request.args.get(param)
     if not cursor:
-        return PAGE_SIZE, None
+        return size, None
     try:
-        return PAGE_SIZE, decode_cursor(cursor)
+        return size, decode_cursor(cursor)
     except CursorError:
-        return PAGE_SIZE, None
+        return size, None
 
 
 def cursor_for(last_id: int) -> str:
@@ -70,6 +70,15 @@ def refused(error: DomainError, default_endpoint: str, **values: Any) -> Respons
     if is_fetch():
         return problem(error.status, error.title, code=error.code, detail=error.detail)
     flash(error.detail, "error")
+    return back(default_endpoint, **values)
+
+
+def invalid(form, default_endpoint: str, **values: Any) -> Response:
+    """A form that did not validate: a 422 problem for dashboard.js, else its errors flashed on the page
+    the form was on."""
+    if is_fetch():
+        return problem(422, "Validation failed", detail=form_errors(form))
+    flash(form_errors(form), "error")
     return back(default_endpoint, **values)
 
 

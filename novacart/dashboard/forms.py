@@ -37,7 +37,7 @@ from novacart.auth.models import Role
 from novacart.inventory.schemas import MAX_PRICE as MAX_PRICE_CENTS
 from novacart.inventory.schemas import MAX_STOCK
 from novacart.notifications.preferences import normalise_interests
-from novacart.orders.models import OrderStatus
+from novacart.orders.models import MESSAGE_MAX_CHARS, OrderStatus
 
 MAX_PRICE = Decimal(MAX_PRICE_CENTS) / 100  # the API's cap, in the currency's units
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -70,6 +70,17 @@ class OrderStatusForm(FlaskForm):
     status = HiddenField(validators=[AnyOf([s.value for s in OrderStatus], message="Unknown status.")])
     note = StringField("Note", filters=[_strip], validators=[Optional(), Length(max=500)])
     tracking_number = StringField("Tracking number", filters=[_strip], validators=[Optional(), Length(max=64)])
+
+
+class MessageForm(FlaskForm):
+    text = TextAreaField(
+        "Reply",
+        filters=[_strip],
+        validators=[
+            DataRequired("Write something: the message is empty."),
+            Length(max=MESSAGE_MAX_CHARS, message=f"At most {MESSAGE_MAX_CHARS} characters."),
+        ],
+    )
 
 
 class ProductForm(FlaskForm):

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, jsonify, render_template, request
 from novacart.dashboard.common import actor_id, back, cursor_for, is_fetch, page_args, refused
 from novacart.dashboard.forms import ActionForm
 from novacart.errors import DomainError
-from novacart.notifications import inbox, types
+from novacart.notifications import delivery, inbox, types
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -51,6 +51,21 @@ def feed():
 def unread_count():
     """The navigation's count, re-read by the page after its socket reconnects."""
     return jsonify({"count": inbox.unread_count(actor_id())})
+
+
+@bp.route("/unread")
+def unread():
+    """The newest unread notifications and the count: the page polls this while its socket cannot connect.
+
+    The dashboard's counterpart of the API's `GET /api/notifications?unread_only=true` (which wants a token).
+    """
+    page = inbox.find_by_user(actor_id(), unread_only=True, limit=20, after_id=None)
+    return jsonify(
+        {
+            "items": [delivery.to_wire(n) for n in page.items],
+            "unread_count": inbox.unread_count(actor_id()),
+        }
+    )
 
 
 @bp.route("/<int:notification_id>/item")

@@ -13,7 +13,7 @@ from novacart.auth.models import Role
 from novacart.dashboard.common import actor_id, back, cursor_for, form_errors, page_args, refused, start_of_today_utc
 from novacart.dashboard.forms import ActiveForm, RoleForm
 from novacart.errors import DomainError
-from novacart.notifications import delivery
+from novacart.notifications import channels, delivery
 
 bp = Blueprint("operations", __name__, url_prefix="/operations")
 
@@ -40,6 +40,8 @@ def index():
         sockets_scope="all web processes" if os.environ.get("PROMETHEUS_MULTIPROC_DIR") else "this web process",
         queue=delivery.queue_stats(),
         per_type=delivery.counts_by_type_since(start_of_today_utc()),
+        channel_counts=channels.counts_since(start_of_today_utc()),
+        channel_failures=channels.recent_failures(),
         health=health,
         users=users.items,
         next_cursor=users.next_cursor,

@@ -21,7 +21,7 @@ from novacart.auth.models import Role, User
 from novacart.db import on_commit, transactional, utcnow
 from novacart.errors import ConflictError, ErrorCode, ValidationError
 from novacart.extensions import db
-from novacart.notifications import preferences, types
+from novacart.notifications import channels, preferences, types
 from novacart.notifications.models import Delivery, Notification, NotificationPreference
 
 logger = logging.getLogger(__name__)
@@ -141,6 +141,7 @@ def _store(
     wire = [to_wire(item) for item in created]
     metrics.NOTIFICATIONS_CREATED.labels(type=str(type_)).inc(len(created))
     on_commit(lambda: send_realtime(wire))
+    channels.schedule(created)
     return created
 
 

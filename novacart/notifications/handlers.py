@@ -90,6 +90,29 @@ def on_payment_refunded(event_id: int, payload: dict[str, Any]) -> None:
     run_after_commit()
 
 
+@events.subscribe(order_events.MESSAGE_POSTED)
+def on_message_posted(event_id: int, payload: dict[str, Any]) -> None:
+    """The other side hears of a message: every employee of a customer's, the customer of an employee's.
+
+    (`messageReceived` is emitted by orders itself, once, after its commit.)
+    """
+    if payload["from_customer"]:
+        recipients, variant = delivery.employee_ids(STAFF_AND_ADMINS), "to_staff"
+    else:
+        recipients, variant = [payload["customer_id"]], types.DEFAULT_VARIANT
+    delivery.notify(
+        [user_id for user_id in recipients if user_id != payload["author_id"]],
+        types.MESSAGE,
+        {"order_id": payload["order_id"], "message_id": payload["message_id"]},
+        source_key=_key(event_id),
+        variant=variant,
+        order_id=payload["order_id"],
+        author=payload["author_name"],
+        excerpt=payload["excerpt"],
+    )
+    run_after_commit()
+
+
 @events.subscribe(inventory_events.STOCK_LOW)
 def on_stock_low(event_id: int, payload: dict[str, Any]) -> None:
     stock = payload["stock"]

@@ -67,6 +67,8 @@ class NotificationPreference(db.Model):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     disabled_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The user's own choices per channel, over the types' defaults: {"email": {"promotion": true}, …}.
+    channel_overrides: Mapped[dict[str, dict[str, bool]]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -109,3 +111,50 @@ class OrderAlert(db.Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class SendStatus(enum.StrEnum):
+    SENDING = "sending"  # claimed by a worker; a row stuck here past CHANNEL_STUCK_AFTER_SECONDS is retried
+    SENT = "sent"
+    FAILED = "failed"  # permanently: a bad address, a refused message, retries exhausted
+    OFF = "off"  # the user keeps this channel off for the type, or has nowhere to receive it
+
+
+class ChannelSend(db.Model):
+    """A notification on a channel other than in-app: at most one row per (notification, channel).
+
+    Written before the e-mail or push goes out (`sending`), updated after: the unique constraint makes
+    a retried or duplicated check harmless.
+    """
+
+    __tablename__ = "channel_sends"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=SendStatus.SENDING)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))  # the task id that owns a `sending` row
+    attempts: Mapped[int] = mapped_column(default=0)
+    # When its owner will try again after a transient failure: until then the sweep leaves the row alone.
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("notification_id", "channel", name="uq_channel_sends_notification_channel"),
+        Index("ix_channel_sends_status_updated_at", "status", "updated_at"),
+    )
+
+
+class PushSubscription(db.Model):
+    """A browser's Web Push subscription (RFC 8030): where to send, and the keys to encrypt for it."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(2048), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

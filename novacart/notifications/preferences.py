@@ -59,23 +59,72 @@ def types_for(role: Role) -> list[dict[str, Any]]:
     ]
 
 
+def channel_on(kind: types.NotificationType, channel: str, overrides: dict[str, dict[str, bool]] | None) -> bool:
+    """Whether a user with these overrides gets `kind` on `channel`: their own choice, else the type's default."""
+    if channel not in kind.channels:
+        return False
+    chosen = (overrides or {}).get(channel, {}).get(kind.name)
+    return chosen if isinstance(chosen, bool) else channel in kind.default_channels
+
+
 def get_preferences(user_id: int) -> dict[str, Any]:
-    """The user's switch for every type they may receive, and their interests."""
+    """The user's switch for every type they may receive, per channel too, and their interests."""
     user = auth_services.get_user(user_id)
-    off = disabled_types(user_id)
+    pref = db.session.get(NotificationPreference, user_id)
+    off = set(pref.disabled_types or []) if pref else set()
+    overrides = pref.channel_overrides if pref else None
+    kinds = types.for_role(user.role)
     return {
-        "types": {kind.name: kind.name not in off for kind in types.for_role(user.role)},
+        "types": {kind.name: kind.name not in off for kind in kinds},
+        "channels": {
+            channel: {kind.name: channel_on(kind, channel, overrides) for kind in kinds if channel in kind.channels}
+            for channel in (types.EMAIL, types.PUSH)
+        },
         "interests": list(user.interests or []),
     }
 
 
-@transactional
-def update_preferences(user_id: int, switches: dict[str, bool] | None, interests: list[str] | None) -> dict[str, Any]:
-    """Turn types on or off and replace the interests; both parts optional.
+def _apply_channels(pref: NotificationPreference, channels: dict[str, dict[str, bool]]) -> None:
+    """Raises ValidationError for a channel or a type that cannot go together."""
+    problems = [
+        f"{type_} cannot be sent by {channel}."
+        for channel, switches in channels.items()
+        for type_ in switches
+        if type_ not in types.REGISTRY or channel not in types.REGISTRY[type_].channels
+    ]
+    if problems:
+        raise ValidationError("Some types cannot use that channel.", {"channels": problems})
+    merged = {channel: dict(values) for channel, values in (pref.channel_overrides or {}).items()}
+    for channel, switches in channels.items():
+        merged.setdefault(channel, {}).update(switches)
+    pref.channel_overrides = merged
 
-    Raises ValidationError for an unknown type or for turning off an always-on (transactional) one.
+
+@transactional
+def set_channel(user_id: int, type_: str, channel: str, on: bool) -> None:
+    """Turn one type on one channel on or off (the unsubscribe link). Raises ValidationError."""
+    pref = db.session.get(NotificationPreference, user_id) or NotificationPreference(user_id=user_id)
+    _apply_channels(pref, {channel: {type_: on}})
+    db.session.add(pref)
+
+
+@transactional
+def update_preferences(
+    user_id: int,
+    switches: dict[str, bool] | None,
+    interests: list[str] | None,
+    channels: dict[str, dict[str, bool]] | None = None,
+) -> dict[str, Any]:
+    """Turn types on or off (in-app), per channel too, and replace the interests; every part optional.
+
+    Raises ValidationError for an unknown type, for turning off an always-on (transactional) one in
+    the app, or for a type on a channel it cannot use.
     """
     user = auth_services.get_user(user_id)
+    if channels:
+        pref = db.session.get(NotificationPreference, user_id) or NotificationPreference(user_id=user_id)
+        _apply_channels(pref, channels)
+        db.session.add(pref)
     if switches:
         unknown = sorted(set(switches) - types.known(switches))
         if unknown:

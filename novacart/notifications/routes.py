@@ -7,7 +7,7 @@ from flask import current_app
 from novacart.auth.security import EMPLOYEES, auth_required, get_current_user
 from novacart.errors import ApiBlueprint
 from novacart.extensions import limiter
-from novacart.notifications import delivery, inbox, preferences, promotions
+from novacart.notifications import delivery, inbox, preferences, promotions, push
 from novacart.notifications.models import Notification, Promotion
 from novacart.notifications.schemas import (
     AudienceArgsSchema,
@@ -23,6 +23,9 @@ from novacart.notifications.schemas import (
     PromotionPageSchema,
     PromotionQueryArgsSchema,
     PromotionSchema,
+    PublicKeySchema,
+    PushEndpointSchema,
+    PushSubscriptionSchema,
     UpdatedSchema,
 )
 from novacart.pagination import Page
@@ -123,7 +126,37 @@ def get_preferences() -> dict:
 @api_bp.response(200, PreferencesSchema)
 def update_preferences(payload: dict) -> dict:
     """Change some types and/or your interests; `order_status` cannot be turned off."""
-    return preferences.update_preferences(get_current_user().id, payload.get("types"), payload.get("interests"))
+    return preferences.update_preferences(
+        get_current_user().id, payload.get("types"), payload.get("interests"), payload.get("channels")
+    )
+
+
+@api_bp.route("/push/public-key", methods=["GET"])
+@auth_required()
+@api_bp.response(200, PublicKeySchema)
+@api_bp.alt_response(503, description="Web Push is not configured on this shop")
+def push_public_key() -> dict:
+    """The shop's VAPID public key, for `pushManager.subscribe({applicationServerKey})`."""
+    return {"public_key": push.public_key()}
+
+
+@api_bp.route("/push/subscriptions", methods=["POST"])
+@auth_required()
+@api_bp.arguments(PushSubscriptionSchema())
+@api_bp.response(201)
+def add_push_subscription(payload: dict) -> None:
+    """Receive Web Push on this browser (idempotent per endpoint)."""
+    keys = payload["keys"]
+    push.subscribe(get_current_user().id, payload["endpoint"], keys["p256dh"], keys["auth"])
+
+
+@api_bp.route("/push/subscriptions", methods=["DELETE"])
+@auth_required()
+@api_bp.arguments(PushEndpointSchema())
+@api_bp.response(204)
+def remove_push_subscription(payload: dict) -> None:
+    """Stop Web Push on this browser."""
+    push.unsubscribe(get_current_user().id, payload["endpoint"])
 
 
 @api_bp.route("/promotions", methods=["POST"])

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from novacart.notifications import types
+from novacart.notifications import types as registry
 from novacart.notifications.models import PromotionStatus
 from novacart.pagination import MAX_ID, PageArgsSchema, page_schema
 from novacart.schemas import ChangesSchema, JsonBoolean
@@ -17,7 +17,7 @@ class RegisteredType(validate.OneOf):
 
     @property
     def choices(self):  # type: ignore[override]  (apispec reads it for the document's enum)
-        return types.names()
+        return registry.names()
 
     @choices.setter
     def choices(self, _value) -> None:
@@ -25,7 +25,7 @@ class RegisteredType(validate.OneOf):
 
     @property
     def choices_text(self) -> str:  # type: ignore[override]
-        return ", ".join(types.names())
+        return ", ".join(registry.names())
 
     @choices_text.setter
     def choices_text(self, _value) -> None:
@@ -53,12 +53,12 @@ class NotificationCreateSchema(Schema):
 
 
 class NotificationTypeSchema(Schema):
-    type = fields.String(metadata={"enum": types.names()})
+    type = fields.String(metadata={"enum": registry.names()})
     label = fields.String(metadata={"description": "In your language."})
     description = fields.String()
     icon = fields.String(metadata={"description": "An icon name; the client draws it."})
     always_on = fields.Boolean(metadata={"description": "Transactional: cannot be turned off in the app."})
-    channels = fields.List(fields.String(validate=validate.OneOf(types.CHANNELS)))
+    channels = fields.List(fields.String(validate=validate.OneOf(registry.CHANNELS)))
 
 
 class CountSchema(Schema):
@@ -81,13 +81,58 @@ class PreferencesSchema(ChangesSchema):
             "openapi": {
                 "properties": {
                     name: {"type": "boolean", **({"enum": [True]} if kind.always_on else {})}
-                    for name, kind in types.REGISTRY.items()
+                    for name, kind in registry.REGISTRY.items()
+                },
+                "additionalProperties": False,
+            },
+        },
+    )
+    channels = fields.Dict(
+        keys=fields.String(validate=validate.OneOf([registry.EMAIL, registry.PUSH])),
+        values=fields.Dict(keys=fields.String(validate=RegisteredType()), values=JsonBoolean()),
+        metadata={
+            "description": "Per channel, which types also come by e-mail or Web Push when no open page showed "
+            "them in time (partial on PUT). order_status's e-mail can be turned off.",
+            "openapi": {
+                "properties": {
+                    channel: {
+                        "type": "object",
+                        "properties": {
+                            kind.name: {"type": "boolean"}
+                            for kind in registry.REGISTRY.values()
+                            if channel in kind.channels
+                        },
+                        "additionalProperties": False,
+                    }
+                    for channel in (registry.EMAIL, registry.PUSH)
                 },
                 "additionalProperties": False,
             },
         },
     )
     interests = INTERESTS
+
+
+class PushSubscriptionKeysSchema(Schema):
+    p256dh = fields.String(required=True, validate=validate.Length(min=16, max=200))
+    auth = fields.String(required=True, validate=validate.Length(min=8, max=100))
+
+
+class PushSubscriptionSchema(Schema):
+    endpoint = fields.String(
+        required=True,
+        validate=[validate.URL(schemes={"https", "http"}, require_tld=False), validate.Length(max=2048)],
+        metadata={"description": "https, on the public internet (422 otherwise)."},
+    )
+    keys = fields.Nested(PushSubscriptionKeysSchema, required=True)
+
+
+class PushEndpointSchema(Schema):
+    endpoint = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+
+
+class PublicKeySchema(Schema):
+    public_key = fields.String(metadata={"description": "VAPID, base64url: the browser's applicationServerKey."})
 
 
 class PromotionCreateSchema(Schema):

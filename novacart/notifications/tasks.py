@@ -8,7 +8,8 @@ from datetime import timedelta
 from celery import shared_task
 from flask import current_app
 
-from novacart.notifications import delivery, digests, promotions
+from novacart.notifications import channels, delivery, digests, promotions
+from novacart.notifications.models import SendStatus
 
 logger = logging.getLogger(__name__)
 
@@ -48,3 +49,37 @@ def send_new_order_digest() -> int:
 def prune_order_alerts() -> int:
     """Forget new-order alerts sent longer ago than OUTBOX_RETENTION_DAYS."""
     return digests.prune(timedelta(days=current_app.config["OUTBOX_RETENTION_DAYS"]))
+
+
+@shared_task(name="notifications.check_channel")
+def check_channel(channel: str, notification_ids: list[int]) -> int:
+    """After a channel's delay: send by e-mail or push what no client has shown yet (channels.check)."""
+    return channels.check(channel, notification_ids)
+
+
+SEND_MAX_RETRIES = 8
+
+
+@shared_task(name="notifications.send_channel", bind=True, max_retries=SEND_MAX_RETRIES)
+def send_channel(self, notification_id: int, channel: str, token: str | None) -> str:
+    """Send one notification on one channel, once: claim, send, record. Transient failures (the mail
+    server or push service down) retry with a doubling wait, up to about 40 minutes in all."""
+    token = token or self.request.id
+    if not channels.claim(notification_id, channel, token):
+        return "not ours"
+    outcome = channels.send(notification_id, channel, token)
+    retries = self.request.retries
+    if outcome.status is None and retries < SEND_MAX_RETRIES:
+        countdown = min(600, 5 * 2**retries)
+        channels.finish(notification_id, channel, token, outcome, attempts=retries + 1, retry_in=countdown)
+        raise self.retry(countdown=countdown, args=(notification_id, channel, token))
+    if outcome.status is None:
+        outcome = channels.Outcome(SendStatus.FAILED, f"gave up after {retries + 1} attempts: {outcome.error}")
+    channels.finish(notification_id, channel, token, outcome, attempts=retries + 1)
+    return str(outcome.status)
+
+
+@shared_task(name="notifications.sweep_channels")
+def sweep_channels() -> int:
+    """Check what lost its scheduled check, and retry sends whose worker died (channels.sweep)."""
+    return channels.sweep()

@@ -234,3 +234,20 @@ NEW_ORDER = register(
         },
     )
 )
+
+MESSAGE = register(
+    NotificationType(
+        name="message",
+        label="Messages",
+        description="Someone wrote in the conversation on an order: our staff to you, or a customer to the shop.",
+        icon="message",
+        audience=EVERYONE,
+        channels=(IN_APP, EMAIL, PUSH),
+        default_channels=(IN_APP, EMAIL, PUSH),
+        texts={
+            # To the order's customer, from an employee; the text is quoted as its author typed it.
+            "": Texts("New message about order #%(order_id)s", "%(author)s: %(excerpt)s"),
+            "to_staff": Texts("%(author)s wrote about order #%(order_id)s", "%(excerpt)s"),
+        },
+    )
+)

@@ -4,6 +4,7 @@ ORDER_PLACED = "orders.order_placed"
 ORDER_STATUS_CHANGED = "orders.order_status_changed"
 PAYMENT_CONFIRMED = "orders.payment_confirmed"
 PAYMENT_REFUNDED = "orders.payment_refunded"
+MESSAGE_POSTED = "orders.message_posted"
 
 
 def order_placed_payload(order) -> dict:
@@ -40,4 +41,18 @@ def payment_refunded_payload(order, payment) -> dict:
         "payment_id": payment.id,
         "amount_cents": payment.amount_cents,
         "status": order.status,
+    }
+
+
+def message_posted_payload(order, message, author, excerpt: str) -> dict:
+    """`from_customer`: written by the order's customer (it goes to staff and admins), else by an employee
+    (it goes to the customer)."""
+    return {
+        "order_id": order.id,
+        "message_id": message.id,
+        "customer_id": order.user_id,
+        "author_id": author.id,
+        "author_name": author.name,
+        "from_customer": author.id == order.user_id,
+        "excerpt": excerpt,
     }

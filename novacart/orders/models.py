@@ -1,4 +1,4 @@
-"""Orders, their lines and status history, payments, and processed webhook events."""
+"""Orders, their lines and status history, payments, processed webhook events, and conversations."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ LEGAL_MOVES: dict[str, frozenset[str]] = {
     OrderStatus.CANCELLED: frozenset(),
 }
 CUSTOMER_CANCELLABLE = frozenset({OrderStatus.PENDING, OrderStatus.PAID})
+MESSAGE_MAX_CHARS = 2000  # a message's text, after trimming (CONTRACT.md)
 
 
 class PaymentStatus(enum.StrEnum):
@@ -155,3 +156,25 @@ class WebhookEvent(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("provider", "event_id", name="uq_webhook_events_provider_event"),)
+
+
+class OrderMessage(db.Model):
+    """One message of an order's conversation, written by its customer or by an employee.
+
+    `author_role` is the author's role when they wrote it (the `from.role` of the wire object): a later
+    change of role does not rewrite who said what.
+    """
+
+    __tablename__ = "order_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    author_role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        # An order's conversation newest first, and its latest message (the board's "awaiting reply").
+        Index("ix_order_messages_order_id_id", "order_id", "id"),
+    )

@@ -8,10 +8,13 @@ from marshmallow import ValidationError as SchemaValidationError
 from novacart.auth.security import CUSTOMERS, EMPLOYEES, auth_required, get_current_user
 from novacart.errors import ApiBlueprint, BadRequestError, ValidationError
 from novacart.extensions import limiter
-from novacart.orders import providers, services, signing
+from novacart.orders import messages, providers, services, signing
 from novacart.orders.models import Order
 from novacart.orders.schemas import (
     CancelSchema,
+    MessageCreateSchema,
+    MessagePageSchema,
+    MessageSchema,
     OrderCreateSchema,
     OrderPageSchema,
     OrderQueryArgsSchema,
@@ -21,13 +24,17 @@ from novacart.orders.schemas import (
     WebhookEventSchema,
     WebhookResultSchema,
 )
-from novacart.pagination import Page
+from novacart.pagination import Page, PageArgsSchema
 
 api_bp = ApiBlueprint("orders_api", __name__, url_prefix="/api", description="Orders, payments and shipping")
 
 
 def _order_limit() -> str:
     return current_app.config["ORDER_RATE_LIMIT"]
+
+
+def _message_limit() -> str:
+    return current_app.config["MESSAGE_RATE_LIMIT"]
 
 
 def _per_user() -> str:
@@ -102,6 +109,33 @@ def pay_order(order_id: int) -> dict:
     the answer carries the PaymentIntent's `client_secret` and the `publishable_key` for Stripe.js.
     """
     return services.start_payment(get_current_user().id, order_id)
+
+
+@api_bp.route("/orders/<int:order_id>/messages", methods=["GET"])
+@auth_required()
+@api_bp.arguments(PageArgsSchema(), location="query")
+@api_bp.response(200, MessagePageSchema)
+@api_bp.alt_response(404, description="No such order, or another customer's")
+def list_messages(args: dict, order_id: int) -> Page:
+    """The order's conversation between its customer and the shop, newest first (its customer, staff, admins)."""
+    return messages.list_messages(get_current_user().id, order_id, **args)
+
+
+@api_bp.route("/orders/<int:order_id>/messages", methods=["POST"])
+@auth_required()
+@limiter.limit(_message_limit, key_func=_per_user, scope="order-messages")
+@api_bp.arguments(MessageCreateSchema())
+@api_bp.response(201, MessageSchema)
+@api_bp.alt_response(404, description="No such order, or another customer's")
+@api_bp.alt_response(429, description="Too many messages written recently")
+def post_message(payload: dict, order_id: int) -> dict:
+    """Write in the order's conversation (its customer, staff, admins).
+
+    A customer's message reaches staff and admins, an employee's the order's customer: live
+    (`messageReceived`) and as a `message` notification. The text is kept as typed, without the spaces
+    around it: 1 to 2,000 characters.
+    """
+    return messages.post_message(get_current_user().id, order_id, payload["text"])
 
 
 def _verified_event(kind: str) -> dict:

@@ -2,8 +2,9 @@
 
 from marshmallow import Schema, fields, validate
 
-from novacart.orders.models import OrderPaymentStatus, OrderStatus
+from novacart.orders.models import MESSAGE_MAX_CHARS, OrderPaymentStatus, OrderStatus
 from novacart.pagination import MAX_ID, PageArgsSchema, page_schema
+from novacart.wire import MessagePayload
 
 MAX_QUANTITY = 1000
 MAX_LINES = 50
@@ -110,3 +111,27 @@ class WebhookEventSchema(Schema):
 class WebhookResultSchema(Schema):
     received = fields.Boolean()
     duplicate = fields.Boolean()
+
+
+class TrimmedString(fields.String):
+    """A string whose surrounding whitespace is dropped before it is validated (and stored)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+MessageSchema = MessagePayload
+MessagePageSchema = page_schema(MessageSchema, "MessagePage")
+
+
+class MessageCreateSchema(Schema):
+    text = TrimmedString(
+        required=True,
+        validate=validate.Length(
+            min=1, max=MESSAGE_MAX_CHARS, error="1 to {max} characters, not counting spaces around them."
+        ),
+        metadata={
+            "description": "As typed, without the spaces and line breaks around it; markup is kept as text.",
+            "openapi": {"pattern": r"\S"},
+        },
+    )

@@ -43,6 +43,7 @@ GET_PAGES = [
 POSTS = [
     ("/dashboard/logout", {}),
     ("/dashboard/orders/{order}/status", {"status": "paid"}),
+    ("/dashboard/orders/{order}/messages", {"text": "Hello"}),
     (
         "/dashboard/inventory/new",
         {"sku": "NEW-1", "name": "New", "category": "paper", "price": "1.00", "stock": "1", "low_stock_threshold": "1"},
@@ -744,7 +745,7 @@ def test_operations_shows_sockets_queue_health_and_todays_notifications(sign_in)
     assert re.search(r'id="ops-sockets">\d+<', text) and "this web process" in text
     assert "Database" in text and "Redis" in text and text.count('class="stat health-ok"') == 2
     counts = re.search(r'<table class="table compact per-type">.*?</table>', text, re.S).group(0)
-    assert re.findall(r'<td class="num[^"]*">(\d+)</td>', counts) == ["0", "2", "1", "0", "0", "0", "0", "3"]
+    assert re.findall(r'<td class="num[^"]*">(\d+)</td>', counts) == ["0", "2", "1", "0", "0", "0", "0", "0", "3"]
 
 
 def test_admin_promotes_and_demotes_users_but_not_themselves(sign_in, make_user):

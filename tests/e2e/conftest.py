@@ -21,12 +21,23 @@ def system(e2e_database_url, tmp_path_factory):
     """web (gevent, the default) ×2 on two ports, a Celery worker and beat, sharing one Redis and one database.
 
     The Redis is a private redis-server: two test runs on one machine (or a leftover process) must never
-    share a Celery queue or a Socket.IO channel, or each system would consume the other's events."""
+    share a Celery queue or a Socket.IO channel, or each system would consume the other's events.
+    Web Push is configured (a VAPID key of the session) and may reach the tests' stand-in push service on
+    127.0.0.1; e-mails are written under the session's temporary directory, never the repository's."""
+    from py_vapid import Vapid02
+
     from tests.system.harness import RedisServer
 
+    vapid = Vapid02()
+    vapid.generate_keys()
+    channels = {
+        "VAPID_PRIVATE_KEY": vapid.private_pem().decode(),
+        "WEBPUSH_ALLOW_ANY_ENDPOINT": "true",
+        "MAIL_DIR": str(tmp_path_factory.mktemp("e2e-mail")),
+    }
     redis = RedisServer(tmp_path_factory.mktemp("e2e-redis"))
     redis.start()
-    running = start_system(redis.url(0), e2e_database_url, web=2)
+    running = start_system(redis.url(0), e2e_database_url, web=2, extra_env=channels)
     yield running
     cleanup(running)
     redis.stop()

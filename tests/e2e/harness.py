@@ -90,6 +90,7 @@ class System:
     env: dict[str, str]
     web_ports: list[int] = field(default_factory=list)
     processes: dict[str, Process] = field(default_factory=dict)
+    root: Path = ROOT  # the source tree the processes run from (bench.ab runs other commits' trees)
 
     @property
     def url(self) -> str:
@@ -102,7 +103,7 @@ class System:
         log = self.workdir / f"{name}.log"
         popen = subprocess.Popen(
             args,
-            cwd=ROOT,
+            cwd=self.root,
             env={**self.env, **(extra_env or {})},
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,
@@ -115,7 +116,7 @@ class System:
     def flask(self, *args: str) -> subprocess.CompletedProcess:
         result = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-            cwd=ROOT,
+            cwd=self.root,
             env=self.env,
             capture_output=True,
             text=True,
@@ -248,10 +249,10 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def fresh_database(prefix: str = "novacart_test") -> Iterator[str | None]:
-    """A new, empty PostgreSQL database when the suite runs on PostgreSQL (TEST_DATABASE_URL), else None
-    (the caller uses SQLite in its own directory). Dropped on exit, connections and all."""
-    base = os.environ.get("TEST_DATABASE_URL", "")
+def fresh_database(prefix: str = "novacart_test", base: str | None = None) -> Iterator[str | None]:
+    """A new, empty PostgreSQL database when the suite runs on PostgreSQL (TEST_DATABASE_URL) or `base`
+    names a server, else None (the caller uses SQLite in its own directory). Dropped on exit, connections and all."""
+    base = base or os.environ.get("TEST_DATABASE_URL", "")
     if not base.startswith("postgres"):
         yield None
         return
@@ -278,8 +279,9 @@ def start_system(
     worker: bool = True,
     beat: bool = True,
     extra_env: dict[str, str] | None = None,
+    root: Path = ROOT,
 ) -> System:
-    """Migrate a fresh database and start the processes. The caller stops them (System.stop)."""
+    """Migrate a fresh database and start the processes (from `root`). The caller stops them (System.stop)."""
     workdir = Path(tempfile.mkdtemp(prefix="novacart-e2e-"))
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("NOVACART_", "TEST_", "PYTEST"))},
@@ -302,7 +304,7 @@ def start_system(
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }
-    system = System(workdir=workdir, env=env)
+    system = System(workdir=workdir, env=env, root=root)
     try:
         system.flask("db", "upgrade")
         for index in range(web):

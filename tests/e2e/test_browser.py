@@ -157,7 +157,7 @@ def test_shipped_order_shows_toast_badge_and_timeline_live_without_reload(
     order_id = place_order(system, customer, paper, qty=2)
     for status in ("paid", "preparing"):
         move(system, staff_user, order_id, status)
-    wait_until(lambda: unread(system, customer) == 2, what="the paid and preparing notifications")
+    wait_until(lambda: unread(system, customer) == 3, what="the received, paid and preparing notifications")
 
     page = tabs.open()
     page.goto(f"/orders/{order_id}")
@@ -166,7 +166,7 @@ def test_shipped_order_shows_toast_badge_and_timeline_live_without_reload(
     expect(page).to_have_url(re.compile(rf"/orders/{order_id}$"))
     expect(page.get_by_test_id("connection-status")).to_have_text("connected", timeout=CONNECT_MS)
     expect(page.get_by_test_id("order-status")).to_have_text("preparing")
-    expect(badge(page)).to_have_text("2")
+    expect(badge(page)).to_have_text("3")
     expect(page.get_by_test_id("toast")).to_have_count(0)  # what happened before the page opened is no news
     mark_document(page)
 
@@ -176,7 +176,7 @@ def test_shipped_order_shows_toast_badge_and_timeline_live_without_reload(
     response = move(system, staff_user, order_id, "shipped")
     shipped_toast.wait_for(state="visible", timeout=LIVE_DEADLINE_S * 1000)
     toast_after = time.monotonic() - started
-    expect(badge(page)).to_have_text("3", timeout=LIVE_DEADLINE_S * 1000)
+    expect(badge(page)).to_have_text("4", timeout=LIVE_DEADLINE_S * 1000)
     print(f"toast after {toast_after:.3f}s, badge after {time.monotonic() - started:.3f}s")
 
     # then
@@ -184,7 +184,7 @@ def test_shipped_order_shows_toast_badge_and_timeline_live_without_reload(
     tracking = response["tracking_number"]
     assert tracking
     expect(shipped_toast).to_contain_text(tracking)
-    expect(bell(page)).to_have_accessible_name("Notifications, 3 unread")
+    expect(bell(page)).to_have_accessible_name("Notifications, 4 unread")
     timeline = page.get_by_test_id("order-timeline")
     expect(timeline.locator("li")).to_have_count(4)
     steps = timeline.locator("li").evaluate_all("items => items.map(li => li.dataset.status)")
@@ -207,9 +207,10 @@ def test_mark_all_read_clears_the_badge_and_the_other_tabs_follow_without_reload
     order_id = place_order(system, customer, product(stock=25, threshold=3, name="Stapler, heavy duty"))
     for status in ("paid", "preparing", "shipped"):
         move(system, staff_user, order_id, status)
-    wait_until(lambda: unread(system, customer) == 3, what="three order updates")  # one after the other: a stable order
+    # received, then three moves, one after the other: a stable order
+    wait_until(lambda: unread(system, customer) == 4, what="four order updates")
     restock(system, staff_user, pens, 30)
-    wait_until(lambda: unread(system, customer) == 4, what="the back-in-stock notification")
+    wait_until(lambda: unread(system, customer) == 5, what="the back-in-stock notification")
     notify(
         system,
         staff_user,
@@ -217,7 +218,7 @@ def test_mark_all_read_clears_the_badge_and_the_other_tabs_follow_without_reload
         "Back-to-school week: 20% off notebooks",
         "Every notebook and planner is 20% off until Sunday.",
     )
-    wait_until(lambda: unread(system, customer) == 5, what="five notifications")
+    wait_until(lambda: unread(system, customer) == 6, what="six notifications")
     items = system.api("GET", "/api/notifications", customer["token"]).json()["items"]
     oldest = min(items, key=lambda n: n["id"])
     assert system.api("PATCH", f"/api/notifications/{oldest['id']}/read", customer["token"]).status_code == 200
@@ -228,15 +229,15 @@ def test_mark_all_read_clears_the_badge_and_the_other_tabs_follow_without_reload
     second.goto("/orders")  # the same browser: already signed in (one session in localStorage)
     expect(second.get_by_test_id("connection-status")).to_have_text("connected", timeout=CONNECT_MS)
     for page in (first, second):
-        expect(badge(page)).to_have_text("4")
+        expect(badge(page)).to_have_text("5")
         mark_document(page)
 
     bell(first).click()
     panel = first.get_by_role("dialog", name="Notifications")
     expect(panel).to_be_visible()
     rows = panel.get_by_test_id("notification-item")
-    expect(rows).to_have_count(5)
-    expect(panel.locator('[data-testid="notification-item"][data-read="false"]')).to_have_count(4)
+    expect(rows).to_have_count(6)
+    expect(panel.locator('[data-testid="notification-item"][data-read="false"]')).to_have_count(5)
     expect(rows.first).to_contain_text("Back-to-school week")
     first.screenshot(path=screenshots / "bell-panel.png", animations="disabled")
 
@@ -244,7 +245,7 @@ def test_mark_all_read_clears_the_badge_and_the_other_tabs_follow_without_reload
     panel.get_by_role("button", name="Mark all as read").click()
 
     # then: this tab at once, the other one live, and the server agrees
-    expect(panel.locator('[data-testid="notification-item"][data-read="true"]')).to_have_count(5)
+    expect(panel.locator('[data-testid="notification-item"][data-read="true"]')).to_have_count(6)
     for page in (first, second):
         expect(badge(page)).to_have_count(0)
         expect(bell(page)).to_have_accessible_name("Notifications")
@@ -348,7 +349,7 @@ def test_the_order_page_reads_the_order_once_per_status_change(tabs, system, sta
     # then: the page moves, the notification arrives, and the order was read once
     expect(page.get_by_test_id("order-status")).to_have_text("paid")
     expect(toast(page, f"Order #{order_id} is paid")).to_be_visible()
-    expect(badge(page)).to_have_text("1")
+    expect(badge(page)).to_have_text("2")  # "received" at placement, then "paid"
     page.evaluate("1")
     assert len(reads) - before == 1, f"{len(reads) - before} reads of the order for one change"
 
@@ -357,25 +358,30 @@ def test_preferences_list_the_types_the_server_gives_each_role(tabs, system, sta
     customer = system.register("Farah Haddad")
     page = tabs.open()
     log_in(page, customer, then="/preferences")
-    orders = page.get_by_role("switch", name="Order updates")
+    orders = page.get_by_role("switch", name="In app for Order updates")
     expect(orders).to_be_checked()
     expect(orders).to_be_disabled()  # always on, as the registry says
-    expect(page.get_by_role("switch", name="Back in stock")).to_be_enabled()
-    expect(page.get_by_role("switch", name="Promotions")).to_be_enabled()
-    expect(page.get_by_role("switch", name="Low stock")).to_have_count(0)  # staff's, not a customer's
+    expect(page.get_by_role("switch", name="In app for Back in stock")).to_be_enabled()
+    expect(page.get_by_role("switch", name="In app for Promotions")).to_be_enabled()
+    expect(page.get_by_role("switch", name="In app for Low stock")).to_have_count(0)  # staff's, not a customer's
 
-    page.get_by_role("switch", name="Promotions").click()
+    expect(page.get_by_role("switch", name="E-mail for Order updates")).to_be_enabled()  # locked in the app only
+
+    page.get_by_role("switch", name="In app for Promotions").click()
+    page.get_by_role("switch", name="E-mail for Order updates").click()
     page.get_by_role("button", name="Save preferences").click()
     expect(page.get_by_text("Preferences saved.")).to_be_visible()
-    saved = system.api("GET", "/api/notifications/preferences", customer["token"]).json()["types"]
-    assert saved["promotion"] is False and saved["back_in_stock"] is True and saved["order_status"] is True
+    saved = system.api("GET", "/api/notifications/preferences", customer["token"]).json()
+    assert saved["types"]["promotion"] is False and saved["types"]["back_in_stock"] is True
+    assert saved["types"]["order_status"] is True
+    assert saved["channels"]["email"]["order_status"] is False and saved["channels"]["push"]["order_status"] is True
 
     staff_page = tabs.context.browser.new_context(base_url=system.url, viewport=VIEWPORT).new_page()
     try:
         tabs.console.attach(staff_page, "staff")
         log_in(staff_page, staff_user, then="/preferences")
-        expect(staff_page.get_by_role("switch", name="Low stock")).to_be_enabled()
+        expect(staff_page.get_by_role("switch", name="In app for Low stock")).to_be_enabled()
         for customers_only in ("Order updates", "Back in stock", "Promotions"):
-            expect(staff_page.get_by_role("switch", name=customers_only)).to_have_count(0)
+            expect(staff_page.get_by_role("switch", name=f"In app for {customers_only}")).to_have_count(0)
     finally:
         staff_page.context.close()

@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.browser import PASSWORD, Console, screenshot_dir
+from tests.e2e.browser import BLOCK_WEBSOCKET, PASSWORD, Console, screenshot_dir
 
 try:
     from playwright.sync_api import expect
@@ -272,3 +272,58 @@ def test_a_notification_arrives_live_in_the_feed_and_the_navigation_count(system
     expect(count).to_have_text(str(before))
     expect(item).not_to_have_class(re.compile(r"\bunread\b"))
     assert same_document(page)
+
+
+def test_the_dashboard_socket_uses_websocket_only(system, browser, staff_user):
+    # given a staff member's tab that records its connections
+    context = browser.new_context(base_url=system.url)
+    page = context.new_page()
+    sockets, polls = [], []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.on("request", lambda r: polls.append(r.url) if "transport=polling" in r.url else None)
+    try:
+        # when they sign in and the page goes live
+        sign_in(page, staff_user["email"])
+        # then the live connection is one WebSocket and engine.io never long-polled
+        assert [url for url in sockets if "/socket.io/" in url], sockets
+        assert polls == []
+    finally:
+        context.close()
+
+
+def test_without_websocket_the_dashboard_polls_and_still_shows_new_notifications(system, browser, staff_user):
+    # given a browser that cannot hold a WebSocket
+    context = browser.new_context(base_url=system.url)
+    context.add_init_script(BLOCK_WEBSOCKET["refused"])
+    page = context.new_page()
+    try:
+        page.goto("/dashboard/login")
+        page.get_by_label("E-mail").fill(staff_user["email"])
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto("/dashboard/notifications/")
+        # then after two refused attempts it polls, and says so
+        expect(page.locator("#live-status")).to_have_text("Live (polling)", timeout=LIVE_MS)
+        mark_no_reload(page)
+        count = page.locator("#nav-unread")
+        before = int(count.get_attribute("data-count"))
+        # when a notification is created for them
+        title = f"Low stock {uuid.uuid4().hex[:6]}: envelopes"
+        # (with a product, as every low_stock notification has: the session's other tests read it)
+        body = {
+            "user_id": staff_user["id"],
+            "type": "low_stock",
+            "title": title,
+            "message": "Only 2 left.",
+            "data": {"product_id": 1},
+        }
+        response = system.api("POST", "/api/notifications", staff_user["token"], json=body)
+        assert response.status_code == 201, response.text
+        # then within a polling interval it shows: a toast, the count, the top of the feed
+        poll_ms = 3_000 + UPDATE_MS
+        expect(page.locator(".toast").filter(has_text=title)).to_be_visible(timeout=poll_ms)
+        expect(count).to_have_text(str(before + 1), timeout=poll_ms)
+        expect(page.locator(f"#notification-{response.json()['id']}")).to_be_visible(timeout=poll_ms)
+        assert same_document(page)
+    finally:
+        context.close()

@@ -161,7 +161,7 @@ def test_users_api_lists_and_refuses_changes_to_oneself(client, make_user, admin
     ],
 )
 def test_rate_limits_key_ipv6_clients_by_their_64(app, address, key):
-    from novacart.ratelimits import client_network
+    from novacart.ratelimit import client_network
 
     with app.test_request_context(environ_base={"REMOTE_ADDR": address}):
         assert client_network() == key

@@ -248,7 +248,14 @@ def test_preferences_round_trip_and_validation(client, customer):
     _, headers = customer
     initial = client.get("/api/notifications/preferences", headers=headers).get_json()
     # a customer's switches are the types a customer may receive
-    assert initial == {"types": {"order_status": True, "back_in_stock": True, "promotion": True}, "interests": []}
+    assert initial == {
+        "types": {"order_status": True, "back_in_stock": True, "promotion": True, "message": True},
+        "channels": {
+            "email": {"order_status": True, "back_in_stock": True, "promotion": False, "message": True},
+            "push": {"order_status": True, "back_in_stock": True, "promotion": False, "message": True},
+        },
+        "interests": [],
+    }
     updated = client.put(
         "/api/notifications/preferences",
         json={"types": {"promotion": False}, "interests": ["Ink", "paper", "ink"]},

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import System, cleanup, start_system
-from tests.system.harness import Fleet, RedisServer, fresh_database, workdir
+from tests.system.harness import Fleet, RedisServer, fresh_database, postgres_server, workdir
 from tests.system.report import RESULTS
 
 # Short sweeps, so a test sees recovery in seconds; docs/reliability.md states them next to the figures.
@@ -37,14 +37,17 @@ class Booted:
     redis: RedisServer
 
 
-def _boot(stack: ExitStack, *, extra_env: dict[str, str] | None = None, **kwargs: Any) -> Booted:
-    """Start a system with its own Redis and database; `stack` stops and removes all of it."""
+def _boot(
+    stack: ExitStack, *, extra_env: dict[str, str] | None = None, postgres: bool = False, **kwargs: Any
+) -> Booted:
+    """Start a system with its own Redis and database (PostgreSQL even on a SQLite run with `postgres`);
+    `stack` stops and removes all of it."""
     directory = workdir()
     stack.callback(shutil.rmtree, directory, ignore_errors=True)
     redis = RedisServer(directory)
     redis.start()
     stack.callback(redis.stop)
-    database_url = stack.enter_context(fresh_database())
+    database_url = stack.enter_context(fresh_database(base=postgres_server() if postgres else None))
     system = start_system(redis.url(0), database_url, extra_env={**SYSTEM_ENV, **(extra_env or {})}, **kwargs)
     stack.callback(cleanup, system)
     return Booted(system, redis)
@@ -52,7 +55,7 @@ def _boot(stack: ExitStack, *, extra_env: dict[str, str] | None = None, **kwargs
 
 @pytest.fixture
 def boot() -> Iterator[Callable[..., Booted]]:
-    """boot(web=1, worker=True, beat=True, extra_env={…}) → a running system with its own Redis.
+    """boot(web=1, worker=True, beat=True, extra_env={…}, postgres=False) → a running system with its own Redis.
 
     Everything it started is stopped at teardown, whatever the test did to it."""
     with ExitStack() as stack:

@@ -8,6 +8,7 @@ fixture that started it.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import redis as redis_lib
+import requests
 import socketio
 import sqlalchemy as sa
 
@@ -92,6 +94,41 @@ def _pings(client: redis_lib.Redis) -> bool:
         return bool(client.ping())
     except redis_lib.RedisError:
         return False
+
+
+def children(pid: int) -> list[int]:
+    """The live child processes of `pid` (gunicorn's workers under its master), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:  # the name may hold spaces and parentheses
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def sockets_held(pid: int, port: int) -> int:
+    """Established TCP connections that process `pid` accepted on its listening `port`."""
+    inodes = set()
+    with suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    held = 0
+    for table in ("tcp", "tcp6"):
+        with suppress(OSError):
+            for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+                fields = line.split()
+                local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                if local_port == port and fields[3] == "01" and fields[9] in inodes:  # 01: ESTABLISHED
+                    held += 1
+    return held
 
 
 def database(system: System) -> sa.Engine:
@@ -267,6 +304,41 @@ def register_many(system: System, count: int, prefix: str = "cust", parallel: in
     """`count` customers through the real API (the harness' web runs with a high AUTH_RATE_LIMIT)."""
     with ThreadPoolExecutor(parallel) as pool:
         return list(pool.map(lambda i: system.register(f"{prefix}{i}"), range(count)))
+
+
+def start_nginx(system: System) -> str:
+    """deploy/nginx/novacart.conf, as shipped, in front of every web process of `system`; returns its URL."""
+    from deploy import cluster
+
+    port = free_port()
+    command = cluster.write(
+        system.workdir / "nginx",
+        f"127.0.0.1:{port}",
+        [f"127.0.0.1:{web}" for web in system.web_ports],
+        workers=1,
+        connections=4096,
+    )
+    system._spawn("nginx", command)
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        with suppress(requests.RequestException):
+            return requests.get(url + "/healthz", timeout=2).status_code == 200
+        return False
+
+    wait_until(healthy, timeout=20, what=f"nginx on {url}")
+    return url
+
+
+def postgres_server() -> str:
+    """The suite's PostgreSQL (TEST_DATABASE_URL), else the one scripts/postgres.sh starts (installing it as root)."""
+    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"):
+        return os.environ["TEST_DATABASE_URL"]
+    script = Path(__file__).resolve().parents[2] / "scripts" / "postgres.sh"
+    result = subprocess.run([str(script), "novacart_system"], capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"scripts/postgres.sh failed:\n{result.stderr[-2000:]}")
+    return result.stdout.strip().splitlines()[-1]
 
 
 def workdir() -> Path:

@@ -71,11 +71,14 @@ def _figures(figures: dict) -> str:
     return "; ".join(f"{key.replace('_', ' ')} **{_value(value)}**" for key, value in figures.items())
 
 
+GROUPS = (("fault", "Faults"), ("attack", "Attacks"), ("safety", "Safe to deploy"), ("layout", "Production layout"))
+
+
 def render(rows: list[dict]) -> str:
     lines = [HEADER, f"Last run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n"]
     for database in dict.fromkeys(r.get("database", "sqlite") for r in rows):
         label = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(database, database)
-        for group, title in (("fault", "Faults"), ("attack", "Attacks"), ("safety", "Safe to deploy")):
+        for group, title in GROUPS:
             chosen = [r for r in rows if r["group"] == group and r.get("database", "sqlite") == database]
             if not chosen:
                 continue

@@ -7,6 +7,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState } 
 import { useLocation, useNavigate } from "react-router";
 import { api, ensureFreshAccessToken } from "../api/client.js";
 import { useLatest } from "../hooks/useLatest.js";
+import { forgetDevicePush } from "../push/device.js";
 import { accessTokenLifetimeMs, clearSession, refreshMarginMs, getAccessToken, getRefreshToken, getUser, setSession, subscribeSession } from "../api/session.js";
 
 const AuthContext = createContext(null);
@@ -89,6 +90,8 @@ export function AuthProvider({ children }) {
     const accessToken = getAccessToken();
     const refreshToken = getRefreshToken();
     if (accessToken) {
+      // This browser stops showing the account's pushes (a shared computer), while the token still works.
+      await forgetDevicePush();
       // Best effort: the local session ends whatever the server says.
       await fetch("/api/auth/logout", {
         method: "POST",

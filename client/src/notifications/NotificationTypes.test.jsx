@@ -48,13 +48,13 @@ describe("notification types from the server", () => {
     const user = userEvent.setup();
     renderApp("/preferences");
 
-    const toggle = await screen.findByRole("switch", { name: "Throwaway" });
+    const toggle = await screen.findByRole("switch", { name: "In app for Throwaway" });
     expect(toggle).toBeChecked();
     expect(toggle).toHaveAccessibleDescription("A type only this test knows about.");
     await user.click(toggle);
     await user.click(screen.getByRole("button", { name: "Save preferences" }));
     expect(await screen.findByText("Preferences saved.")).toBeInTheDocument();
-    expect(api.callsTo("PUT", "/api/notifications/preferences")[0].body.types).toEqual({ back_in_stock: true, promotion: true, throwaway_test: false });
+    expect(api.callsTo("PUT", "/api/notifications/preferences")[0].body.types).toEqual({ throwaway_test: false });
 
     const panel = await openPanel(user);
     const row = await within(panel).findByTestId("notification-item");
@@ -123,10 +123,10 @@ describe("notification types from the server", () => {
 
     await openPanel(user);
     await user.click(screen.getByRole("link", { name: "Preferences" }));
-    expect(await screen.findByRole("switch", { name: "Promotions" })).toBeInTheDocument();
+    expect(await screen.findByRole("switch", { name: "In app for Promotions" })).toBeInTheDocument();
     await user.click(screen.getByRole("link", { name: "My orders" }));
     await user.click(screen.getByRole("link", { name: "Preferences" }));
-    expect(await screen.findByRole("switch", { name: "Promotions" })).toBeInTheDocument();
+    expect(await screen.findByRole("switch", { name: "In app for Promotions" })).toBeInTheDocument();
     expect(api.callsTo("GET", "/api/notifications/types")).toHaveLength(1);
 
     await user.click(screen.getByRole("button", { name: "Log out" }));
@@ -135,8 +135,8 @@ describe("notification types from the server", () => {
     await user.click(screen.getByRole("button", { name: "Log in" }));
     await user.click(await screen.findByRole("link", { name: "Preferences" }));
 
-    expect(await screen.findByRole("switch", { name: "Low stock" })).toBeInTheDocument();
-    expect(screen.queryByRole("switch", { name: "Promotions" })).not.toBeInTheDocument();
+    expect(await screen.findByRole("switch", { name: "In app for Low stock" })).toBeInTheDocument();
+    expect(screen.queryByRole("switch", { name: "In app for Promotions" })).not.toBeInTheDocument();
     expect(api.callsTo("GET", "/api/notifications/types")).toHaveLength(2);
   });
 });

@@ -266,6 +266,9 @@ export function NotificationsProvider({ children, socketFactory, maxToasts = 3, 
       if (orderUpdates.current.size > REMEMBERED_ORDER_UPDATES) orderUpdates.current.delete(orderUpdates.current.values().next().value);
       publish({ type: "orderUpdate", payload });
     },
+    onMessage: (payload) => {
+      if (payload?.id != null && payload.order_id != null) publish({ type: "messageReceived", payload });
+    },
     onConnect: () => publish({ type: "connect" }),
   });
 
@@ -349,7 +352,7 @@ export function useNotifications() {
   };
 }
 
-/** Call `handler(event)` for live events: {type: "notification" | "orderUpdate" | "connect", payload}. */
+/** Call `handler(event)` for live events: {type: "notification" | "orderUpdate" | "messageReceived" | "connect", payload}. */
 export function useRealtimeEvents(handler) {
   const { subscribe } = useNotificationCenter();
   const ref = useLatest(handler);

@@ -31,10 +31,4 @@ export function savePreferences(preferences) {
   return api("/api/notifications/preferences", { method: "PUT", body: preferences });
 }
 
-/** Where a notification leads: its order, else its product, else nowhere. */
-export function notificationTarget(notification) {
-  const data = notification?.data ?? {};
-  if (data.order_id != null) return `/orders/${data.order_id}`;
-  if (data.product_id != null) return `/products/${data.product_id}`;
-  return null;
-}
+export { notificationTarget } from "./target.js";

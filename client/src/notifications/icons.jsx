@@ -12,6 +12,7 @@ const ARTWORK = {
   card: "M2 6h20v12H2V6zm0 4h20M6 15h4",
   restock: "M4 12a8 8 0 0114-5.3M20 12a8 8 0 01-14 5.3M18 3v4h-4M6 21v-4h4",
   tag: "M3 12V3h9l9 9-9 9-9-9zm5-4.5a1 1 0 100 .01",
+  message: "M4 5h16v11H10l-6 4V5zm4 4h8m-8 3h5",
 };
 
 export function NotificationIcon({ icon, className = "" }) {

@@ -1,5 +1,5 @@
 /**
- * One order: items, total, address, and a status timeline that moves live. The page joins the order's
+ * One order: items, total, address, a status timeline that moves live, and the conversation with the shop. The page joins the order's
  * room and reloads the order once per change (useFollowOrders: on `orderUpdate`, never on the
  * order_status notification); without a live socket it re-reads the order every few seconds.
  */
@@ -7,6 +7,7 @@ import { useEffect, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { api } from "../api/client.js";
 import { ErrorMessage } from "../components/ErrorMessage.jsx";
+import { Conversation } from "../conversation/Conversation.jsx";
 import { Money } from "../components/Money.jsx";
 import { useApiQuery, useMutation } from "../hooks/useApiQuery.js";
 import { useFollowOrders } from "../hooks/useFollowOrders.js";
@@ -149,6 +150,8 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
           Tracking number: <strong data-testid="tracking-number">{order.tracking_number}</strong>
         </p>
       )}
+
+      <Conversation orderId={order.id} />
 
       <section aria-labelledby="items-title">
         <h2 id="items-title">Items</h2>

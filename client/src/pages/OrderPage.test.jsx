@@ -45,6 +45,7 @@ describe("order page", () => {
     current = order();
     api.on("GET", "/api/notifications", { body: { items: [], next_cursor: null, unread_count: 0 } });
     api.on("GET", "/api/orders/7", () => ({ body: current }));
+    api.on("GET", "/api/orders/7/messages", { body: { items: [], next_cursor: null } });
   });
 
   it("shows the items, total, address and a timeline of what has happened", async () => {

@@ -13,6 +13,8 @@
  *   current connection began (minus `replayGraceMs`), when this browser had already seen it before
  *   then (any tab, or before a reload), or when `isKnown(id)` says the page already lists it.
  *
+ * - `orderUpdate` and `messageReceived` are passed on as they come (`onOrderUpdate`, `onMessage`).
+ *
  * Returns `{status, joinRoom}`; status is "idle" | "connecting" | "connected" | "reconnecting" | "polling".
  */
 import { useCallback, useEffect, useRef, useState } from "react";
@@ -39,6 +41,7 @@ export function useNotificationSocket({
   onRead,
   onDeleted,
   onOrderUpdate,
+  onMessage,
   onUnreadCount,
   onConnect,
   onServerError,
@@ -53,7 +56,7 @@ export function useNotificationSocket({
   retryAfterRefusalMs = 30_000,
 } = {}) {
   const [status, setStatus] = useState(enabled ? "connecting" : "idle");
-  const callbacks = useLatest({ getToken, refreshToken, pollUnread, isKnown, onNotification, onRead, onDeleted, onOrderUpdate, onUnreadCount, onConnect, onServerError });
+  const callbacks = useLatest({ getToken, refreshToken, pollUnread, isKnown, onNotification, onRead, onDeleted, onOrderUpdate, onMessage, onUnreadCount, onConnect, onServerError });
   const settings = useLatest({ seenStore, clockOffset, pollIntervalMs, fallbackAfterFailures, fallbackAfterMs, ackDelayMs, replayGraceMs, retryAfterRefusalMs });
   const rooms = useRef(new Set());
   const socketRef = useRef(null);
@@ -238,6 +241,7 @@ export function useNotificationSocket({
     socket.on("notification:read", (payload) => call("onRead", payload));
     socket.on("notification:deleted", (payload) => call("onDeleted", payload));
     socket.on("orderUpdate", (payload) => call("onOrderUpdate", payload));
+    socket.on("messageReceived", (payload) => call("onMessage", payload));
     socket.on("error", (payload) => call("onServerError", payload));
 
     show(socket.connected ? "connected" : "connecting");

@@ -2,6 +2,7 @@
 import { render } from "@testing-library/react";
 import { MemoryRouter, Route, Routes, useLocation } from "react-router";
 import { AppProviders, AppRoutes } from "../App.jsx";
+import { installFetch } from "./fetchMock.js";
 import { createSocketFactory } from "./fakeSocket.js";
 
 export function fakeJwt(claims = {}) {
@@ -82,3 +83,13 @@ export const customerTypes = [
     channels: ["in_app", "email", "push"],
   },
 ];
+
+/** A signed-in customer and the API the preferences page reads: an empty bell, the types, `preferences`. */
+export function servePreferencesPage(preferences) {
+  signIn();
+  const api = installFetch();
+  api.on("GET", "/api/notifications", { body: { items: [], next_cursor: null, unread_count: 0 } });
+  api.on("GET", "/api/notifications/types", { body: customerTypes });
+  api.on("GET", "/api/notifications/preferences", { body: preferences });
+  return api;
+}

@@ -5,4 +5,5 @@ import { afterEach } from "vitest";
 afterEach(() => {
   cleanup();
   window.localStorage.clear();
+  delete window.navigator.serviceWorker; // test/fakePush.js's stand-in, where a test installed it
 });

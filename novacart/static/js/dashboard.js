@@ -145,6 +145,14 @@
         markFeedRead(null);
       });
     },
+    reply: function (form) {
+      var text = form.querySelector("textarea");
+      if (text) {
+        text.value = "";
+        text.defaultValue = "";
+      }
+      return refreshConversation();
+    },
   };
 
   function replaceRow(form, response) {
@@ -264,6 +272,68 @@
         flash(fresh);
       });
     }).catch(function () {});
+  }
+
+  function refreshOrderRow(id) {
+    var existing = document.getElementById("order-" + id);
+    if (!existing) return Promise.resolve();
+    return send("/dashboard/orders/" + id + "/row" + window.location.search).then(function (response) {
+      if (response.status !== 200) return;
+      return response.text().then(function (html) {
+        var fresh = fragment(html);
+        var current = document.getElementById("order-" + id);
+        if (!fresh || !current) return;
+        current.replaceWith(fresh);
+        localiseTimes(fresh);
+        flash(fresh);
+        followAwaitingOrders();
+      });
+    }).catch(function () {});
+  }
+
+  // -- conversations -----------------------------------------------------------------------------
+
+  var liveSocket = null;
+  var followed = new Set();
+
+  function follow(orderId) {
+    // order:<id> brings the replies of colleagues, which the staff room does not (only customers' messages).
+    if (!liveSocket || !liveSocket.connected || followed.has(orderId)) return;
+    followed.add(orderId);
+    liveSocket.emit("joinRoom", { room: "order:" + orderId });
+  }
+
+  function followAwaitingOrders() {
+    document.querySelectorAll("tr.order-row[data-awaiting-reply]").forEach(function (row) {
+      follow(parseInt(row.dataset.orderId, 10));
+    });
+  }
+
+  function scrollConversation() {
+    var list = document.querySelector("#conversation-messages .messages");
+    if (list) list.scrollTop = list.scrollHeight;
+  }
+
+  function refreshConversation(newId) {
+    var region = document.getElementById("conversation-messages");
+    if (!region) return Promise.resolve();
+    return refreshRegion(region).then(function () {
+      scrollConversation();
+      var arrived = newId && document.getElementById("message-" + newId);
+      if (arrived) flash(arrived);
+    });
+  }
+
+  var seenMessages = new Set();
+
+  function onMessage(message) {
+    if (seenMessages.has(message.id)) return;
+    seenMessages.add(message.id);
+    if (document.getElementById("orders-board")) refreshOrderRow(message.order_id);
+    var detail = document.getElementById("order-detail");
+    if (detail && parseInt(detail.dataset.orderId, 10) === message.order_id && !document.getElementById("message-" + message.id)) {
+      refreshConversation(message.id);
+    }
   }
 
   // -- inventory rows ----------------------------------------------------------------------------
@@ -399,11 +469,15 @@
       .catch(function () {});
     ["orders-live", "feed", "order-detail"].forEach(function (id) {
       var region = document.getElementById(id);
-      if (region) refreshRegion(region);
+      if (region) refreshRegion(region).then(followAwaitingOrders).then(scrollConversation);
     });
   }
 
-  // -- the socket --------------------------------------------------------------------------------
+  // -- the socket, and polling when it cannot be held ---------------------------------------------
+
+  var POLL_MS = 3000; // while polling: the unread notifications every 3 s
+  var FALLBACK_AFTER_MS = 5000; // no connection this long (or two failed attempts): start polling
+  var RESYNC_EVERY_POLLS = 10; // and the page's live regions every 30 s, or at once when something arrived
 
   function connect() {
     var status = document.getElementById("live-status");
@@ -416,8 +490,11 @@
       status.className = "live is-" + state;
       status.textContent = text;
     }
-    // The dashboard's session cookie authenticates the socket (same origin, no token).
-    var socket = window.io({ withCredentials: true });
+    // The dashboard's session cookie authenticates the socket (same origin, no token). WebSocket only, as
+    // the React client: engine.io long-polling would need sticky sessions across web processes; a browser
+    // that cannot hold a WebSocket polls /dashboard/notifications/unread instead (below).
+    var socket = window.io({ withCredentials: true, transports: ["websocket"] });
+    liveSocket = socket;
     var seen = new Set();
     var pendingAcks = [];
     var ackTimer = null;
@@ -426,43 +503,103 @@
       pendingAcks.push(id);
       if (ackTimer) return;
       ackTimer = window.setTimeout(function () {
-        while (pendingAcks.length) socket.emit("notification:ack", { ids: pendingAcks.splice(0, 500) });
+        // Only a socket acknowledges: what polling showed stays queued and is replayed (and skipped) later.
+        while (pendingAcks.length && socket.connected) socket.emit("notification:ack", { ids: pendingAcks.splice(0, 500) });
         ackTimer = null;
       }, 300);
     }
 
-    var connectedBefore = false;
-    var retryDelay = 2000;
-
-    socket.on("connect", function () {
-      show("live", "Live");
-      retryDelay = 2000;
-      if (connectedBefore) resync(); // events sent while we were away are not replayed: re-read
-      connectedBefore = true;
-    });
-    socket.on("disconnect", function () { show("connecting", "Reconnecting…"); });
-    socket.on("connect_error", function () {
-      show("offline", "Offline");
-      // A refusal by the server (no session, Redis briefly down) is not retried by the client itself.
-      if (!socket.active) {
-        window.setTimeout(function () { if (!socket.connected) socket.connect(); }, retryDelay);
-        retryDelay = Math.min(retryDelay * 2, 60000);
-      }
-    });
-
-    socket.on("notification", function (notification) {
-      if (!notification || !Number.isInteger(notification.id)) return;
+    function receive(notification) {
+      if (!notification || !Number.isInteger(notification.id)) return false;
       acknowledge(notification.id);
-      if (seen.has(notification.id)) return;
+      if (seen.has(notification.id)) return false;
       seen.add(notification.id);
-      if (notification.id <= latestAtLoad) return; // already counted and listed when the page was drawn
+      if (notification.id <= latestAtLoad) return false; // already counted and listed when the page was drawn
       if (!notification.is_read) bumpUnread();
       toast(notification.title, notification.message, { href: linkFor(notification.data), type: notification.type });
       addToFeed(notification);
       if (page === "inventory" && notification.data && Number.isInteger(notification.data.product_id)) {
         refreshProductRow(notification.data.product_id);
       }
+      return true;
+    }
+
+    var pollTimer = null;
+    var fallbackTimer = null;
+    var polls = 0;
+    var failures = 0;
+
+    function poll() {
+      polls += 1;
+      send("/dashboard/notifications/unread")
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (unreadPage) {
+          if (!unreadPage || !pollTimer) return;
+          var arrived = false;
+          // Newest first on the wire: shown oldest first, as the socket's replay does.
+          (unreadPage.items || []).slice().reverse().forEach(function (n) { arrived = receive(n) || arrived; });
+          setUnread(unreadPage.unread_count);
+          if (arrived || polls % RESYNC_EVERY_POLLS === 0) resync();
+        })
+        .catch(function () {});
+    }
+
+    function startPolling() {
+      window.clearTimeout(fallbackTimer);
+      fallbackTimer = null;
+      if (pollTimer || socket.connected) return;
+      show("polling", "Live (polling)");
+      resync(); // what changed before polling began
+      pollTimer = window.setInterval(poll, POLL_MS);
+      poll();
+    }
+
+    function stopPolling() {
+      window.clearInterval(pollTimer);
+      pollTimer = null;
+      window.clearTimeout(fallbackTimer);
+      fallbackTimer = null;
+    }
+
+    function armFallback() {
+      if (!fallbackTimer && !pollTimer) fallbackTimer = window.setTimeout(startPolling, FALLBACK_AFTER_MS);
+    }
+
+    var connectedBefore = false;
+    var retryDelay = 2000;
+
+    socket.on("connect", function () {
+      var wasPolling = Boolean(pollTimer);
+      stopPolling();
+      failures = 0;
+      show("live", "Live");
+      retryDelay = 2000;
+      // Rooms do not survive a reconnect: follow this page's orders again.
+      followed.clear();
+      var detail = document.getElementById("order-detail");
+      if (detail) follow(parseInt(detail.dataset.orderId, 10));
+      followAwaitingOrders();
+      if (connectedBefore || wasPolling) resync(); // events sent while we were away are not replayed: re-read
+      connectedBefore = true;
     });
+    socket.on("disconnect", function () {
+      if (!pollTimer) show("connecting", "Reconnecting…");
+      armFallback();
+    });
+    socket.on("connect_error", function () {
+      failures += 1;
+      if (failures >= 2) startPolling();
+      else armFallback();
+      if (!pollTimer) show("offline", "Offline");
+      // A refusal by the server (no session, Redis briefly down) is not retried by the client itself.
+      if (!socket.active) {
+        window.setTimeout(function () { if (!socket.connected) socket.connect(); }, retryDelay);
+        retryDelay = Math.min(retryDelay * 2, 60000);
+      }
+    });
+    armFallback();
+
+    socket.on("notification", receive);
     socket.on("notification:read", function (payload) {
       if (!payload) return;
       setUnread(payload.unread_count);
@@ -474,12 +611,16 @@
       var item = document.getElementById("notification-" + payload.id);
       if (item) item.remove();
     });
+    socket.on("messageReceived", function (message) {
+      if (message && Number.isInteger(message.id) && Number.isInteger(message.order_id)) onMessage(message);
+    });
     socket.on("orderUpdate", function (update) {
       if (!update || !Number.isInteger(update.order_id)) return;
       if (document.getElementById("orders-board")) onBoardUpdate(update);
       var detail = document.getElementById("order-detail");
       if (detail && parseInt(detail.dataset.orderId, 10) === update.order_id) {
         refreshRegion(detail).then(function () {
+          scrollConversation();
           var fresh = document.getElementById("order-detail");
           if (fresh) flash(fresh.querySelector("h1") || fresh);
         });
@@ -490,5 +631,6 @@
 
   localiseTimes(document);
   setUpPromotionForm();
+  scrollConversation();
   connect();
 })();

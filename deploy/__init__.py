@@ -1,0 +1,1 @@
+"""Deployment files (nginx, gunicorn) and the helpers that run them locally and in tests."""

@@ -1,0 +1,272 @@
+"""Other channels: e-mail and Web Push for what no open page showed within a delay, once per channel.
+
+In-app comes first. Storing a notification schedules, per channel its type may use, a check after
+EMAIL_AFTER_SECONDS / PUSH_AFTER_SECONDS (a Celery countdown; beat's sweep catches what a lost task
+missed). The check sends only what is still unacknowledged (no client showed it), whose user keeps
+the channel on for the type, and that has no row for the channel yet. Sending claims a
+`channel_sends` row first (`sending`, unique per notification and channel), then sends, then marks it
+`sent` or `failed`: a retried or duplicated task sends nothing twice. A worker killed between sending
+and marking leaves `sending`; the sweep retries such a row only after CHANNEL_STUCK_AFTER_SECONDS, so
+in that rare case an e-mail can go twice (docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from novacart import metrics
+from novacart.auth.models import User
+from novacart.db import on_commit, utcnow
+from novacart.extensions import db
+from novacart.notifications import mail, preferences, push, types
+from novacart.notifications.models import ChannelSend, Delivery, Notification, NotificationPreference, SendStatus
+
+logger = logging.getLogger(__name__)
+
+OTHER_CHANNELS = (types.EMAIL, types.PUSH)
+DELAY_SETTING = {types.EMAIL: "EMAIL_AFTER_SECONDS", types.PUSH: "PUSH_AFTER_SECONDS"}
+_SENDS = ChannelSend.__table__
+_N = Notification.__table__
+_D = Delivery.__table__
+_U = User.__table__
+_P = NotificationPreference.__table__
+
+
+def delay(channel: str) -> float:
+    return float(current_app.config[DELAY_SETTING[channel]])
+
+
+def schedule(created: Sequence[dict[str, Any]]) -> None:
+    """After the commit, check these new notifications once their channels' delays have passed. Caller commits."""
+    from novacart.notifications import tasks
+
+    for channel in OTHER_CHANNELS:
+        ids = [row["id"] for row in created if channel in _channels_of(row["type"])]
+        if ids:
+            countdown = delay(channel)
+            on_commit(lambda c=channel, i=ids, d=countdown: tasks.check_channel.apply_async((c, i), countdown=d))
+
+
+def _channels_of(type_: str) -> tuple[str, ...]:
+    kind = types.REGISTRY.get(type_)
+    return kind.channels if kind else ()
+
+
+def check(channel: str, notification_ids: Iterable[int]) -> int:
+    """Send on `channel` those of these notifications still unseen whose users keep it on. Returns how many
+    sends were started. Commits."""
+    from novacart.notifications import tasks
+
+    ids = sorted(set(notification_ids))
+    if not ids:
+        return 0
+    rows = db.session.execute(
+        select(_N.c.id, _N.c.type, _U.c.is_active_account, _P.c.channel_overrides)
+        .join(_D, _D.c.notification_id == _N.c.id)  # still queued: no client acknowledged it
+        .join(_U, _U.c.id == _N.c.user_id)
+        .outerjoin(_P, _P.c.user_id == _N.c.user_id)
+        .where(_N.c.id.in_(ids))
+        .where(~exists().where(and_(_SENDS.c.notification_id == _N.c.id, _SENDS.c.channel == channel)))
+    ).all()
+    seen = len(ids) - len(rows)
+    if seen:
+        metrics.CHANNEL_SENDS.labels(channel=channel, outcome="seen").inc(seen)
+    to_send, off = [], []
+    for notification_id, type_, active, overrides in rows:
+        kind = types.REGISTRY.get(type_)
+        if kind and active and preferences.channel_on(kind, channel, overrides):
+            to_send.append(notification_id)
+        else:
+            off.append(notification_id)
+    if off:
+        _record(off, channel, SendStatus.OFF)
+        metrics.CHANNEL_SENDS.labels(channel=channel, outcome="off").inc(len(off))
+    db.session.commit()
+    for notification_id in to_send:
+        tasks.send_channel.delay(notification_id, channel, None)
+    return len(to_send)
+
+
+def _record(notification_ids: list[int], channel: str, status: SendStatus) -> None:
+    """Insert final rows for these notifications, skipping any another check wrote meanwhile. Caller commits."""
+    for notification_id in notification_ids:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(
+                    insert(_SENDS).values(notification_id=notification_id, channel=channel, status=status)
+                )
+        except IntegrityError:
+            pass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: SendStatus | None  # None: a transient failure, try again
+    error: str | None = None
+
+
+def claim(notification_id: int, channel: str, token: str) -> bool:
+    """Own the send of this notification on this channel: a new `sending` row, or the one this token
+    already holds (a retry). False if another task owns it or it is done. Commits."""
+    row = db.session.execute(
+        select(_SENDS.c.status, _SENDS.c.claimed_by).where(
+            _SENDS.c.notification_id == notification_id, _SENDS.c.channel == channel
+        )
+    ).first()
+    if row is not None:
+        db.session.rollback()
+        return row.status == SendStatus.SENDING and row.claimed_by == token
+    try:
+        db.session.execute(
+            insert(_SENDS).values(
+                notification_id=notification_id, channel=channel, status=SendStatus.SENDING, claimed_by=token
+            )
+        )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
+
+
+def send(notification_id: int, channel: str, token: str) -> Outcome:
+    """Send one claimed notification on its channel; the caller records the outcome with `finish`."""
+    from novacart.notifications.delivery import to_wire
+
+    row = db.session.execute(
+        select(_N, _U.c.email, _U.c.name, _U.c.locale, _D.c.notification_id.label("queued"))
+        .join(_U, _U.c.id == _N.c.user_id)
+        .outerjoin(_D, _D.c.notification_id == _N.c.id)
+        .where(_N.c.id == notification_id)
+    ).first()
+    if row is None:
+        return Outcome(SendStatus.OFF, "notification deleted")
+    if row.queued is None:
+        return Outcome(SendStatus.OFF, "seen in the app meanwhile")
+    notification = to_wire(row._mapping)
+    db.session.rollback()
+    if channel == types.EMAIL:
+        recipient = mail.Recipient(row.user_id, row.email, row.name, row.locale)
+        try:
+            mail.deliver(mail.compose(recipient, notification))
+        except mail.PermanentMailError as error:
+            return Outcome(SendStatus.FAILED, str(error))
+        except mail.TransientMailError as error:
+            return Outcome(None, str(error))
+        return Outcome(SendStatus.SENT)
+    result = push.send(row.user_id, notification)
+    if result.delivered:
+        return Outcome(SendStatus.SENT)
+    if result.transient:
+        return Outcome(None, result.transient)
+    if result.permanent:
+        return Outcome(SendStatus.FAILED, result.permanent)
+    return Outcome(SendStatus.OFF, "no push subscription")
+
+
+def finish(
+    notification_id: int, channel: str, token: str, outcome: Outcome, *, attempts: int, retry_in: float | None = None
+) -> None:
+    """Record how a claimed send ended, or when it is tried again (`retry_in` seconds), while this token
+    still owns the row. Commits."""
+    values: dict[str, Any] = {"attempts": attempts, "last_error": (outcome.error or None) and outcome.error[:500]}
+    if outcome.status is not None:
+        values["status"] = outcome.status
+    values["retry_at"] = utcnow() + timedelta(seconds=retry_in) if retry_in is not None else None
+    db.session.execute(
+        update(ChannelSend)
+        .where(
+            ChannelSend.notification_id == notification_id,
+            ChannelSend.channel == channel,
+            ChannelSend.claimed_by == token,
+        )
+        .values(**values, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    metrics.CHANNEL_SENDS.labels(channel=channel, outcome=(outcome.status or "retry").__str__()).inc()
+
+
+def sweep(batch: int = 1000) -> int:
+    """Beat's catch-up: check what a lost task never checked, and retry sends whose worker died. Commits."""
+    from novacart.notifications import tasks
+
+    now, started = utcnow(), 0
+    horizon = now - timedelta(hours=current_app.config["CHANNEL_HORIZON_HOURS"])
+    for channel in OTHER_CHANNELS:
+        capable = [kind.name for kind in types.REGISTRY.values() if channel in kind.channels]
+        due = now - timedelta(seconds=delay(channel) + 1)
+        ids = list(
+            db.session.scalars(
+                select(_N.c.id)
+                .join(_D, _D.c.notification_id == _N.c.id)
+                .where(_N.c.created_at < due, _N.c.created_at > horizon, _N.c.type.in_(capable))
+                .where(~exists().where(and_(_SENDS.c.notification_id == _N.c.id, _SENDS.c.channel == channel)))
+                .order_by(_N.c.id)
+                .limit(batch)
+            )
+        )
+        db.session.rollback()
+        if ids:
+            started += check(channel, ids)
+    stuck_before = now - timedelta(seconds=current_app.config["CHANNEL_STUCK_AFTER_SECONDS"])
+    # A row whose owner waits to retry is not stuck until that retry is late too: taking it over earlier
+    # could send twice (the owner's retry sends as soon as the server is back).
+    last_sign_of_life = func.coalesce(_SENDS.c.retry_at, _SENDS.c.updated_at)
+    stuck = db.session.execute(
+        select(_SENDS.c.notification_id, _SENDS.c.channel, _SENDS.c.claimed_by)
+        .where(_SENDS.c.status == SendStatus.SENDING, last_sign_of_life < stuck_before)
+        .limit(batch)
+    ).all()
+    for notification_id, channel, old_token in stuck:
+        token = f"sweep-{uuid.uuid4().hex}"
+        moved = db.session.execute(
+            update(ChannelSend)
+            .where(
+                ChannelSend.notification_id == notification_id,
+                ChannelSend.channel == channel,
+                ChannelSend.claimed_by == old_token,
+                ChannelSend.status == SendStatus.SENDING,
+            )
+            .values(claimed_by=token, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.commit()
+        if moved:
+            logger.warning("%s of notification %s was left sending; trying again", channel, notification_id)
+            tasks.send_channel.delay(notification_id, channel, token)
+            started += 1
+    return started
+
+
+def recent_failures(limit: int = 10) -> list[dict[str, Any]]:
+    """The latest failed sends, for the Operations page."""
+    rows = db.session.execute(
+        select(_SENDS.c.notification_id, _SENDS.c.channel, _SENDS.c.last_error, _SENDS.c.updated_at)
+        .where(_SENDS.c.status == SendStatus.FAILED)
+        .order_by(_SENDS.c.updated_at.desc())
+        .limit(limit)
+    ).all()
+    return [dict(row._mapping) for row in rows]
+
+
+def counts_since(since) -> dict[str, dict[str, int]]:
+    """Sends per channel and status since `since` (the Operations page)."""
+    counts = {channel: dict.fromkeys([s.value for s in SendStatus], 0) for channel in OTHER_CHANNELS}
+    rows = db.session.execute(
+        select(_SENDS.c.channel, _SENDS.c.status, func.count())
+        .where(_SENDS.c.updated_at >= since)
+        .group_by(_SENDS.c.channel, _SENDS.c.status)
+    )
+    for channel, status, count in rows:
+        counts.setdefault(channel, {})[status] = count
+    return counts

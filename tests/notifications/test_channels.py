@@ -1,0 +1,161 @@
+"""E-mail and Web Push for what no open page showed: once per channel, as the user's preferences say.
+
+In these in-process tests Celery runs eagerly, so a notification's channel check runs at once, before
+any client could acknowledge it (tests/system/test_channels.py waits out the real delays).
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from novacart.extensions import db
+from novacart.notifications import channels
+from novacart.notifications.models import ChannelSend, PushSubscription
+from tests.channels_support import PushReceiver, PushService, SmtpServer, check_vapid
+from tests.helpers import assert_problem
+from tests.orders.test_routes import place
+
+
+@pytest.fixture
+def smtp(app):
+    server = SmtpServer().start()
+    app.config["SMTP_URL"] = server.url
+    yield server
+    app.config["SMTP_URL"] = None
+    server.stop()
+
+
+@pytest.fixture
+def push_service():
+    service = PushService().start()
+    yield service
+    service.stop()
+
+
+def _sends(notification_id: int) -> dict[str, str]:
+    rows = db.session.execute(
+        select(ChannelSend.channel, ChannelSend.status).where(ChannelSend.notification_id == notification_id)
+    )
+    return {channel: status for channel, status in rows}
+
+
+def _shipped_notification(client, customer, staff, make_product) -> dict:
+    order_id = place(client, customer[1], (make_product(), 1)).get_json()["id"]
+    for status in ("paid", "preparing", "shipped"):
+        client.patch(f"/api/orders/{order_id}/status", json={"status": status}, headers=staff[1])
+    items = client.get("/api/notifications", headers=customer[1]).get_json()["items"]
+    return next(n for n in items if n["data"].get("status") == "shipped")
+
+
+def test_an_unseen_order_update_goes_out_by_email_once(app, client, customer, staff, make_product, smtp):
+    # when the customer's order ships and no page of theirs is open
+    note = _shipped_notification(client, customer, staff, make_product)
+    # then one e-mail per unseen order update, this one among them, linking to the order
+    mails = [m for m in smtp.messages if m["Subject"] == note["title"]]
+    assert len(mails) == 1
+    message = mails[0]
+    assert message["X-NovaCart-Notification"] == str(note["id"]) and message["List-Unsubscribe-Post"]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    link = f"{app.config['PUBLIC_URL']}/orders/{note['data']['order_id']}"
+    assert note["message"] in text and link in text and link in html and "/unsubscribe/" in text
+    assert _sends(note["id"])["email"] == "sent"
+    # and checking it again sends nothing more
+    assert channels.check("email", [note["id"]]) == 0
+    assert len([m for m in smtp.messages if m["Subject"] == note["title"]]) == 1
+
+
+def test_a_type_turned_off_for_email_is_not_emailed(client, customer, staff, make_product, smtp):
+    off = {"channels": {"email": {"order_status": False}}}
+    assert client.put("/api/notifications/preferences", json=off, headers=customer[1]).status_code == 200
+    note = _shipped_notification(client, customer, staff, make_product)
+    assert smtp.messages == [] and _sends(note["id"])["email"] == "off"
+    # its in-app switch stays on: order updates are transactional
+    prefs = client.get("/api/notifications/preferences", headers=customer[1]).get_json()
+    assert prefs["types"]["order_status"] is True and prefs["channels"]["email"]["order_status"] is False
+
+
+def test_channel_preferences_are_validated(client, customer):
+    _, headers = customer
+    bad = client.put(
+        "/api/notifications/preferences", json={"channels": {"email": {"low_stock": True}}}, headers=headers
+    )
+    assert_problem(bad, 422)
+    assert_problem(client.put("/api/notifications/preferences", json={"channels": {"sms": {}}}, headers=headers), 422)
+    on = client.put(
+        "/api/notifications/preferences", json={"channels": {"email": {"promotion": True}}}, headers=headers
+    )
+    assert on.get_json()["channels"]["email"]["promotion"] is True
+
+
+def test_the_unsubscribe_link_works_without_signing_in(app, client, customer, staff, make_product, smtp):
+    note = _shipped_notification(client, customer, staff, make_product)
+    text = [m for m in smtp.messages if m["Subject"] == note["title"]][0].get_body(("plain",)).get_content()
+    link = next(word for word in text.split() if "/unsubscribe/" in word)
+    path = link.removeprefix(app.config["PUBLIC_URL"])
+    anonymous = app.test_client()
+    # a GET (a link scanner) only asks
+    assert "Stop these e-mails?" in anonymous.get(path).get_data(as_text=True)
+    prefs = client.get("/api/notifications/preferences", headers=customer[1]).get_json()
+    assert prefs["channels"]["email"]["order_status"] is True
+    # the button (or a mail client's one-click POST) turns it off
+    assert "You are unsubscribed" in anonymous.post(path).get_data(as_text=True)
+    prefs = client.get("/api/notifications/preferences", headers=customer[1]).get_json()
+    assert prefs["channels"]["email"]["order_status"] is False
+    assert anonymous.post(path[:-3] + "xyz").status_code == 404  # a token we did not sign
+
+
+def test_push_delivers_an_encrypted_payload_signed_with_vapid(app, client, customer, staff, make_product, push_service):
+    # given the customer's browser subscribed to push
+    receiver = PushReceiver()
+    key = client.get("/api/push/public-key", headers=customer[1]).get_json()["public_key"]
+    body = {"endpoint": push_service.endpoint("alice"), "keys": receiver.keys()}
+    assert client.post("/api/push/subscriptions", json=body, headers=customer[1]).status_code == 201
+    assert client.post("/api/push/subscriptions", json=body, headers=customer[1]).status_code == 201  # idempotent
+    # when an order update goes unseen
+    note = _shipped_notification(client, customer, staff, make_product)
+    # then the push service got it, encrypted for that browser, signed with the shop's VAPID key
+    pushes = [r for r in push_service.requests if receiver.decrypt(r["body"])["id"] == note["id"]]
+    assert len(pushes) == 1
+    assert receiver.decrypt(pushes[0]["body"]) == note | {"is_read": False, "read_at": None}
+    claims = check_vapid(pushes[0]["headers"]["authorization"], push_service.origin)
+    assert claims["sub"] == app.config["VAPID_SUBJECT"] and key in pushes[0]["headers"]["authorization"]
+    assert pushes[0]["headers"]["content-encoding"] == "aes128gcm"
+
+
+def test_a_push_endpoint_answering_410_is_forgotten(client, customer, staff, make_product, push_service):
+    receiver = PushReceiver()
+    body = {"endpoint": push_service.endpoint("gone"), "keys": receiver.keys()}
+    client.post("/api/push/subscriptions", json=body, headers=customer[1])
+    push_service.status = 410
+    note = _shipped_notification(client, customer, staff, make_product)
+    assert db.session.scalar(select(PushSubscription.id).where(PushSubscription.endpoint == body["endpoint"])) is None
+    assert _sends(note["id"])["push"] == "off"  # nowhere left to send it
+
+
+def test_push_subscriptions_refuse_internal_endpoints_without_connecting(app, client, customer):
+    # (no request reaches these addresses: the refusal is decided from the URL alone)
+    app.config["WEBPUSH_ALLOW_ANY_ENDPOINT"] = False
+    keys = PushReceiver().keys()
+    try:
+        for endpoint in (
+            "http://push.example.com/x",  # not https
+            "https://127.0.0.1/x",
+            "https://10.1.2.3/x",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[::1]/x",
+            "https://[fd00::1]/x",
+        ):
+            response = client.post(
+                "/api/push/subscriptions", json={"endpoint": endpoint, "keys": keys}, headers=customer[1]
+            )
+            assert_problem(response, 422)
+        assert (
+            client.delete(
+                "/api/push/subscriptions", json={"endpoint": "https://x.example/1"}, headers=customer[1]
+            ).status_code
+            == 204
+        )
+    finally:
+        app.config["WEBPUSH_ALLOW_ANY_ENDPOINT"] = True
