@@ -73,6 +73,7 @@ describe("paying with Stripe", () => {
     api = installFetch();
     api.on("GET", "/api/notifications", { body: { items: [], next_cursor: null, unread_count: 0 } });
     api.on("GET", "/api/orders/7", { body: pendingOrder });
+    api.on("GET", "/api/orders/7/messages", { body: { items: [], next_cursor: null } }); // no conversation yet
     api.on("POST", "/api/orders/7/pay", { body: stripePayment });
   });
 
