@@ -24,10 +24,13 @@ ROLES = ("anonymous", "customer", "staff", "admin")
 def fuzzed(tmp_path_factory):
     from contextlib import ExitStack
 
+    from tests.channels_support import vapid_private_pem
     from tests.system.conftest import _boot
 
     with ExitStack() as stack:
-        system = _boot(stack, worker=False, beat=False, extra_env={"LOG_LEVEL": "ERROR"}).system
+        # Web Push configured, as a shop that offers it: its endpoints are fuzzed, not just refused with 503.
+        env = {"LOG_LEVEL": "ERROR", "VAPID_PRIVATE_KEY": vapid_private_pem()}
+        system = _boot(stack, worker=False, beat=False, extra_env=env).system
         tokens = {
             "customer": system.register("Fuzzer")["token"],
             "staff": system.employee("staff")["token"],
