@@ -80,6 +80,12 @@ class Config:
     # gevent (gunicorn's gevent worker) measured better than eventlet on every latency and fan-out figure:
     # docs/performance.md. eventlet stays supported.
     ASYNC_MODE = os.environ.get("ASYNC_MODE", "gevent")
+    # Proxies in front of the web (nginx: 1) whose X-Forwarded-For/-Proto/-Host are believed; 0: none.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+    LOG_LEVEL = _str("LOG_LEVEL", "INFO")
+    # prometheus_client's own variable: set, every web process writes its metrics there and /metrics adds
+    # them up (make run-cluster, WEB_CONCURRENCY > 1); unset, /metrics is the answering process's.
+    PROMETHEUS_MULTIPROC_DIR = _str("PROMETHEUS_MULTIPROC_DIR")
     # engine.io heartbeat: a PING every interval; a client silent for interval + timeout is dropped.
     SOCKETIO_PING_INTERVAL = float(os.environ.get("SOCKETIO_PING_INTERVAL", "25"))
     SOCKETIO_PING_TIMEOUT = float(os.environ.get("SOCKETIO_PING_TIMEOUT", "20"))
@@ -449,6 +455,12 @@ def check_or_exit(cls: type[Config] | None = None) -> type[Config]:
     except SettingsError as error:
         exit_refusing(error)
     return cls
+
+
+def wait_for_psycopg_by_select() -> None:
+    """psycopg 3 waits on a query with a C poll that would block a gevent or eventlet hub; `select` is
+    patched by both. psycopg reads this variable when it is first imported, so call it before that."""
+    os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
 
 def exit_refusing(error: SettingsError) -> NoReturn:

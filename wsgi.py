@@ -1,13 +1,17 @@
-"""The web process: `python wsgi.py` serves Flask-SocketIO on $PORT in ASYNC_MODE (gevent or eventlet).
+"""The web process's entry points, one per way of running it (no guessing from what is imported):
 
-gevent: gunicorn with WEB_CONCURRENCY workers on one port, each importing this module for `app`.
-`flask --app wsgi …` runs the CLI (db upgrade, seed, users create) without any monkey patching.
+- `python wsgi.py` serves Flask-SocketIO on $PORT in ASYNC_MODE: gevent replaces this process with
+  gunicorn (novacart/server.py), whose WEB_CONCURRENCY workers each call `serve()` for their app;
+  eventlet patches the standard library and serves one process itself.
+- `flask --app wsgi …` runs the CLI (db upgrade, seed, users create): Flask calls `create_app()` below,
+  an app with plain threads and none of the serving parts.
 """
 
-import os
-import sys
+from __future__ import annotations
 
-from config import SettingsError, check_or_exit, config_class, exit_refusing
+from typing import TYPE_CHECKING
+
+from config import SettingsError, check_or_exit, config_class, exit_refusing, wait_for_psycopg_by_select
 
 if __name__ == "__main__":
     # Refuse unsafe settings in one line before gunicorn or eventlet start (and print their own noise).
@@ -15,10 +19,9 @@ if __name__ == "__main__":
     if settings.WEB_CONCURRENCY < 1:
         exit_refusing(SettingsError(f"WEB_CONCURRENCY must be 1 or more, not {settings.WEB_CONCURRENCY}"))
     if settings.ASYNC_MODE == "gevent":
-        # gunicorn's gevent workers patch the standard library, then import wsgi:app themselves.
         from novacart.server import exec_gevent
 
-        exec_gevent(settings)
+        exec_gevent(settings)  # never returns
     elif settings.ASYNC_MODE == "eventlet" and settings.WEB_CONCURRENCY > 1:
         # eventlet's server is one process; several on one port would need a forking server it lacks.
         exit_refusing(
@@ -28,31 +31,44 @@ if __name__ == "__main__":
             )
         )
     elif settings.ASYNC_MODE == "eventlet":
-        # Nothing of NovaCart's may be imported before this patch.
-        # psycopg 3 would block eventlet's whole hub during a query without this (set before it is imported).
-        os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+        # Nothing of NovaCart's may be imported before this patch (nor psycopg before its wait is chosen).
+        wait_for_psycopg_by_select()
         import eventlet
 
         eventlet.monkey_patch()
     else:
         exit_refusing(SettingsError(f"ASYNC_MODE must be eventlet or gevent, not {settings.ASYNC_MODE!r}"))
 
-from novacart import create_app  # noqa: E402
+from novacart import create_app as build_app  # noqa: E402
 
-# Serving: run as a script, or imported by gunicorn's worker. The CLI gets plain threads.
-try:
-    app = create_app(serving=__name__ == "__main__" or "gunicorn" in sys.modules)
-except SettingsError as error:
-    exit_refusing(error)
+if TYPE_CHECKING:
+    from flask import Flask
 
-if "gunicorn" in sys.modules and app.config["ASYNC_MODE"] == "gevent":
+
+def _built(*, serving: bool) -> Flask:
+    try:
+        return build_app(serving=serving)
+    except SettingsError as error:
+        exit_refusing(error)
+
+
+def create_app() -> Flask:
+    """The CLI's app (`flask --app wsgi`): plain threads, no socket watchers, no load shedding."""
+    return _built(serving=False)
+
+
+def serve() -> Flask:
+    """A gunicorn gevent worker's app (`wsgi:serve()`), built after the fork and gevent's patch."""
     import gevent
 
     from novacart.server import tune_gc
 
+    app = _built(serving=True)
     tune_gc(config_class(), gevent.spawn, gevent.sleep)
+    return app
+
 
 if __name__ == "__main__":
     from novacart.server import serve_eventlet
 
-    serve_eventlet(app, settings)
+    serve_eventlet(_built(serving=True), settings)

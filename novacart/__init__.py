@@ -33,7 +33,7 @@ def create_app(config_class: type[Config] | None = None, *, worker: bool = False
     if problems := config_class.problems(app.config):
         raise SettingsError("; ".join(problems))
     _configure_logging(app)
-    if proxies := int(os.environ.get("TRUSTED_PROXIES", "0")):
+    if proxies := app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     if not serving:
         app.config["SOCKETIO_ASYNC_MODE"] = "threading"
@@ -62,8 +62,7 @@ class IdConverter(IntegerConverter):
 
 def _configure_logging(app: Flask) -> None:
     if not logging.getLogger().handlers:
-        level = os.environ.get("LOG_LEVEL", "INFO")
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -67,7 +66,7 @@ def metrics() -> Response:
     """Prometheus text; with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`."""
     import hmac
 
-    from flask import current_app, request
+    from flask import request
 
     from novacart.errors import problem
 
@@ -80,7 +79,7 @@ def metrics() -> Response:
             )
 
     registry = CollectorRegistry()
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if current_app.config["PROMETHEUS_MULTIPROC_DIR"]:
         from prometheus_client import multiprocess
 
         multiprocess.MultiProcessCollector(registry)
@@ -100,7 +99,7 @@ def _queue_registry(app) -> CollectorRegistry:
 
 def connected_sockets() -> float:
     """Sockets connected now: to every web process in multiprocess mode, else to this process."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if current_app.config["PROMETHEUS_MULTIPROC_DIR"]:
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from config import Config
+from config import Config, wait_for_psycopg_by_select
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +68,11 @@ def exec_gevent(settings: type[Config]) -> None:
     """Replace this process with gunicorn: WEB_CONCURRENCY gevent workers accepting on one listener.
 
     Called before the app is created, and gunicorn does not preload it: each worker forks, patches the
-    standard library, then imports wsgi:app itself, so everything a web process starts (the Redis
+    standard library, then calls wsgi.serve() itself, so everything a web process starts (the Redis
     subscription, the ack flusher, the ping timer, the GC tuning, its Prometheus files) is its own.
     Built before the fork, they would run unpatched, or only in the parent.
     """
-    # psycopg 3's default wait (a C poll) would block gevent's whole hub during a query; select is patched.
-    os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+    wait_for_psycopg_by_select()  # inherited by the workers, which import psycopg after gevent's patch
     args = [
         sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", str(settings.WEB_CONCURRENCY),
         "-c", str(GUNICORN_CONF), "--no-control-socket",
@@ -81,6 +80,6 @@ def exec_gevent(settings: type[Config]) -> None:
         "--keep-alive", str(settings.KEEPALIVE_SECONDS),
         "-b", f"{settings.HOST}:{settings.PORT}", "--graceful-timeout", "5",
         # A request line up to gunicorn's maximum: a search with non-ASCII text and a cursor reaches 5 KB.
-        "--limit-request-line", "8190", "wsgi:app",
+        "--limit-request-line", "8190", "wsgi:serve()",
     ]  # fmt: skip
     os.execvp(args[0], args)

@@ -20,6 +20,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 
+def vapid_private_pem() -> str:
+    """A fresh VAPID key, as the shop's VAPID_PRIVATE_KEY: Web Push configured for a test system."""
+    from py_vapid import Vapid02
+
+    key = Vapid02()
+    key.generate_keys()
+    return key.private_pem().decode()
+
+
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
 import flask_login
-from flask import Blueprint, abort, flash, render_template, request
+from flask import Blueprint, abort, current_app, flash, render_template, request
 
 from novacart import metrics, ops
 from novacart.auth import services as auth_services
@@ -37,7 +35,7 @@ def index():
     return render_template(
         "dashboard/operations/index.html",
         sockets=int(metrics.connected_sockets()),
-        sockets_scope="all web processes" if os.environ.get("PROMETHEUS_MULTIPROC_DIR") else "this web process",
+        sockets_scope="all web processes" if current_app.config["PROMETHEUS_MULTIPROC_DIR"] else "this web process",
         queue=delivery.queue_stats(),
         per_type=delivery.counts_by_type_since(start_of_today_utc()),
         channel_counts=channels.counts_since(start_of_today_utc()),

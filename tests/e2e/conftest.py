@@ -24,14 +24,11 @@ def system(e2e_database_url, tmp_path_factory):
     share a Celery queue or a Socket.IO channel, or each system would consume the other's events.
     Web Push is configured (a VAPID key of the session) and may reach the tests' stand-in push service on
     127.0.0.1; e-mails are written under the session's temporary directory, never the repository's."""
-    from py_vapid import Vapid02
-
+    from tests.channels_support import vapid_private_pem
     from tests.system.harness import RedisServer
 
-    vapid = Vapid02()
-    vapid.generate_keys()
     channels = {
-        "VAPID_PRIVATE_KEY": vapid.private_pem().decode(),
+        "VAPID_PRIVATE_KEY": vapid_private_pem(),
         "WEBPUSH_ALLOW_ANY_ENDPOINT": "true",
         "MAIL_DIR": str(tmp_path_factory.mktemp("e2e-mail")),
     }

@@ -17,7 +17,7 @@ from collections import Counter
 import pytest
 import requests
 
-from tests.channels_support import PushReceiver, PushService, SmtpServer
+from tests.channels_support import PushReceiver, PushService, SmtpServer, vapid_private_pem
 from tests.e2e.harness import Recorder, wait_until
 from tests.system.harness import database, register_many, scalar
 
@@ -49,17 +49,9 @@ def pushes():
     service.stop()
 
 
-def _vapid_key() -> str:
-    from py_vapid import Vapid02
-
-    key = Vapid02()
-    key.generate_keys()
-    return key.private_pem().decode()
-
-
 def _boot(boot, smtp, **env):
     # production settings (the harness's): Web Push needs a VAPID key of its own
-    return boot(extra_env={**CHANNEL_ENV, "SMTP_URL": smtp.url, "VAPID_PRIVATE_KEY": _vapid_key(), **env})
+    return boot(extra_env={**CHANNEL_ENV, "SMTP_URL": smtp.url, "VAPID_PRIVATE_KEY": vapid_private_pem(), **env})
 
 
 def _notify(system, staff, user_id: int, title: str, type_: str = "order_status", data: dict | None = None) -> int:

@@ -24,6 +24,7 @@ ROLES = ("anonymous", "customer", "staff", "admin")
 def fuzzed(tmp_path_factory):
     from contextlib import ExitStack
 
+    from tests.channels_support import vapid_private_pem
     from tests.stripe_standin import StripeStandIn
     from tests.system.conftest import _boot
 
@@ -32,7 +33,8 @@ def fuzzed(tmp_path_factory):
         # PaymentIntents are created, and every made-up Stripe-Signature is checked with the real secret.
         stripe_api = StripeStandIn().start()
         stack.callback(stripe_api.stop)
-        env = {"LOG_LEVEL": "ERROR", **stripe_api.settings()}
+        # Web Push configured, as a shop that offers it: its endpoints are fuzzed, not just refused with 503.
+        env = {"LOG_LEVEL": "ERROR", "VAPID_PRIVATE_KEY": vapid_private_pem(), **stripe_api.settings()}
         system = _boot(stack, worker=False, beat=False, extra_env=env).system
         tokens = {
             "customer": system.register("Fuzzer")["token"],
