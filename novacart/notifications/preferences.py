@@ -45,12 +45,13 @@ def users_with_type_disabled(user_ids: Sequence[int], type_: str) -> set[int]:
 
 
 def types_for(role: Role) -> list[dict[str, Any]]:
-    """The types a user of `role` may receive, as GET /api/notifications/types lists them."""
+    """The types a user of `role` may receive, as GET /api/notifications/types lists them (labels and
+    descriptions in the locale in force)."""
     return [
         {
             "type": kind.name,
-            "label": kind.label,
-            "description": kind.description,
+            "label": str(kind.label),
+            "description": str(kind.description),
             "icon": kind.icon,
             "always_on": kind.always_on,
             "channels": list(kind.channels),

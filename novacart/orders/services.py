@@ -237,7 +237,7 @@ def cancel_order(actor_id: int, order_id: int, note: str | None = None) -> Order
         order,
         OrderStatus.CANCELLED,
         by=actor_id,
-        note=note or ("Cancelled by customer" if not actor.is_employee else None),
+        note=note or (order_events.CANCELLED_BY_CUSTOMER if not actor.is_employee else None),
     )
     _after_cancel(order, actor_id)
     return order
