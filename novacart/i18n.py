@@ -18,7 +18,7 @@ from typing import Any
 import flask_login
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import get_currency_symbol
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l  # noqa: F401  (re-exported: modules mark their texts with it)
 from flask_babel.speaklater import LazyString
@@ -41,8 +41,16 @@ def select_locale() -> str:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_domain="messages")
+    # Flask-Babel keeps the locale it chose on `g`, which belongs to the app context: a request that
+    # runs inside an app context pushed before it (the CLI, tests) must choose afresh, and leave none behind.
+    app.before_request(_forget_locale)
+    app.teardown_request(_forget_locale)
     app.add_template_global(current, "current_locale")
     app.add_template_global(currency_symbol)
+
+
+def _forget_locale(*_: Any) -> None:
+    g.pop("_flask_babel", None)
 
 
 def current() -> str:

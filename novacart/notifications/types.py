@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from novacart import i18n
 from novacart.auth.models import Role
@@ -26,6 +27,19 @@ CUSTOMERS = frozenset({Role.CUSTOMER})
 EMPLOYEES = frozenset({Role.STAFF, Role.ADMIN})
 ADMINS = frozenset({Role.ADMIN})
 DEFAULT_VARIANT = ""
+
+
+@dataclass(frozen=True)
+class Plural:
+    """A text whose wording follows a count parameter: `Plural("%(count)s new order", "%(count)s new orders",
+    "count")` (extracted by `make messages` as a singular and plural pair)."""
+
+    singular: str
+    plural: str
+    count: str
+
+    def __mod__(self, values: Mapping[str, Any]) -> str:
+        return ngettext(self.singular, self.plural, int(values[self.count]), **values)
 
 
 @dataclass(frozen=True)
@@ -61,10 +75,15 @@ class NotificationType:
         texts = self.texts[variant]
         with i18n.speaking(locale or i18n.current()):
             values = {key: i18n.localize(value) for key, value in params.items()}
-            return str(texts.title) % values, str(texts.message) % values
+            return _text(texts.title) % values, _text(texts.message) % values
 
     def has_variant(self, variant: str) -> bool:
         return variant in self.texts
+
+
+def _text(text: Any) -> Any:
+    """A lazy text as the locale in force writes it; a Plural as it is (it translates when filled in)."""
+    return text if isinstance(text, Plural) else str(text)
 
 
 REGISTRY: dict[str, NotificationType] = {}
@@ -239,7 +258,14 @@ NEW_ORDER = register(
         audience=EMPLOYEES,
         texts={
             "": Texts(_l("New order #%(order_id)s"), _l("%(customer)s placed order #%(order_id)s (%(total)s).")),
-            "digest": Texts(_l("%(count)s new orders"), _l("Orders %(orders)s were placed since the last alert.")),
+            "digest": Texts(
+                Plural("%(count)s new order", "%(count)s new orders", "count"),
+                Plural(
+                    "Order %(orders)s was placed since the last alert.",
+                    "Orders %(orders)s were placed since the last alert.",
+                    "count",
+                ),
+            ),
         },
     )
 )

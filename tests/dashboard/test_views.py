@@ -618,7 +618,7 @@ def test_mark_read_and_mark_all_read(sign_in):
     unread = page_text(client.get("/dashboard/notifications/?unread=1"))
     assert f'id="notification-{first}"' not in unread and "n1" in unread
     response = submit(client, "/dashboard/notifications/read-all", follow_redirects=True)
-    assert "2 marked read." in page_text(response)
+    assert "2 notifications marked read." in page_text(response)
     assert inbox.unread_count(staff_id) == 0
 
 

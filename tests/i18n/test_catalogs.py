@@ -24,14 +24,14 @@ TRANSLATIONS = ROOT / "novacart" / "translations"
 CLIENT_LOCALES = ROOT / "client" / "src" / "i18n" / "locales"
 
 
-def _extracted() -> set[str]:
-    """Every msgid in the code, as `pybabel extract -F babel.cfg -k _l -k lazy_gettext` finds it."""
+def _extracted() -> set[tuple[str, str | None]]:
+    """Every msgid in the code, as `make messages` (scripts/messages.sh) finds it."""
     with open(ROOT / "babel.cfg") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg, "babel.cfg")
-    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "Plural": (1, 2), "lazy_pgettext": ((1, "c"), 2)}
     found = set()
-    for _, _, message, _, _ in extract_from_dir(ROOT / "novacart", method_map, options_map, keywords=keywords):
-        found.add(message if isinstance(message, str) else message[0])
+    for _, _, message, _, context in extract_from_dir(ROOT / "novacart", method_map, options_map, keywords=keywords):
+        found.add((message if isinstance(message, str) else message[0], context))
     return found
 
 
@@ -54,8 +54,8 @@ def test_every_text_is_translated(locale):
     assert len(wanted) > 50  # the extraction itself worked
     catalog = _catalog(locale)
     problems = []
-    for msgid in sorted(wanted):
-        entry = catalog.get(msgid)
+    for msgid, context in sorted(wanted, key=str):
+        entry = catalog.get(msgid, context=context)
         if entry is None:
             problems.append(f"missing (run make messages): {msgid!r}")
             continue
