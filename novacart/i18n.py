@@ -19,7 +19,7 @@ import flask_login
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import get_currency_symbol
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale, gettext
+from flask_babel import Babel, force_locale, get_locale, gettext, lazy_pgettext
 from flask_babel import lazy_gettext as _l  # noqa: F401  (re-exported: modules mark their texts with it)
 from flask_babel.speaklater import LazyString
 
@@ -27,6 +27,30 @@ from novacart.auth.models import DEFAULT_LOCALE, LOCALES
 from novacart.money import Money, format_money
 
 babel = Babel()
+
+# Order and promotion statuses as people read them (the values stay in the API and in data-* attributes).
+# Their own contexts: an order is "annullato" in Italian, a promotion "annullata".
+STATUS_LABELS = {
+    "order": {
+        "pending": lazy_pgettext("order", "pending"),
+        "paid": lazy_pgettext("order", "paid"),
+        "preparing": lazy_pgettext("order", "preparing"),
+        "shipped": lazy_pgettext("order", "shipped"),
+        "delivered": lazy_pgettext("order", "delivered"),
+        "cancelled": lazy_pgettext("order", "cancelled"),
+    },
+    "promotion": {
+        "scheduled": lazy_pgettext("promotion", "scheduled"),
+        "sending": lazy_pgettext("promotion", "sending"),
+        "sent": lazy_pgettext("promotion", "sent"),
+        "cancelled": lazy_pgettext("promotion", "cancelled"),
+    },
+}
+
+
+def status_word(status: object, of: str = "order") -> Any:
+    """An order's (or a promotion's) status as a lazy text: written in the locale in force when shown."""
+    return STATUS_LABELS[of].get(str(status), str(status))
 
 
 def select_locale() -> str:

@@ -4,26 +4,9 @@ each in the signed-in employee's language (novacart/i18n.py)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 
-# Order and promotion statuses as badges, tabs and history show them (the values stay in data-* attributes).
-# Their own contexts: an order is "annullato" in Italian, a promotion "annullata".
-STATUS_LABELS = {
-    "order": {
-        "pending": lazy_pgettext("order", "pending"),
-        "paid": lazy_pgettext("order", "paid"),
-        "preparing": lazy_pgettext("order", "preparing"),
-        "shipped": lazy_pgettext("order", "shipped"),
-        "delivered": lazy_pgettext("order", "delivered"),
-        "cancelled": lazy_pgettext("order", "cancelled"),
-    },
-    "promotion": {
-        "scheduled": lazy_pgettext("promotion", "scheduled"),
-        "sending": lazy_pgettext("promotion", "sending"),
-        "sent": lazy_pgettext("promotion", "sent"),
-        "cancelled": lazy_pgettext("promotion", "cancelled"),
-    },
-}
+from novacart.i18n import status_word
+
 ROLE_LABELS = {"customer": _l("customer"), "staff": _l("staff"), "admin": _l("admin")}
 CHANNEL_LABELS = {"in_app": _l("in the app"), "email": _l("e-mail"), "push": _l("push notification")}
 HEALTH_LABELS = {"ok": _l("ok"), "unavailable": _l("unavailable")}
@@ -47,7 +30,7 @@ SCRIPT_TEXTS = {
 
 def status_label(status: object, of: str = "order") -> str:
     """An order's status (or a promotion's, `of="promotion"`) in the employee's language."""
-    return str(STATUS_LABELS[of].get(str(status), status))
+    return str(status_word(status, of))
 
 
 def role_label(role: object) -> str:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from novacart import metrics, realtime, wire
@@ -178,9 +179,9 @@ def create(
     """
     recipient = db.session.execute(_RECIPIENT, {"user_id": user_id}).first()
     if recipient is None:
-        raise ValidationError("No such user.", {"user_id": ["No user with this id."]})
+        raise ValidationError(_l("No such user."), {"user_id": ["No user with this id."]})
     if preferences.turned_off(type_, recipient.disabled_types):
-        raise TypeDisabledError(f"User {user_id} has turned off {type_} notifications.")
+        raise TypeDisabledError(_l("User %(id)s has turned off %(type)s notifications.", id=user_id, type=type_))
     created = _store([user_id], type_, title, message, data, source_key=None, skip=set())
     logger.info("user %s sent a %s notification to user %s", actor_id, type_, user_id)
     return created[0]
