@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from tests.e2e.browser import PASSWORD, Console, screenshot_dir
-from tests.e2e.test_dashboard import LIVE_MS, UPDATE_MS, move, place_order
+from tests.e2e.browser import PASSWORD, screenshot_dir
+from tests.e2e.test_dashboard import LIVE_MS, UPDATE_MS, add_products, dashboard_tab, move, place_order
 
 try:
     from playwright.sync_api import expect
@@ -34,56 +34,22 @@ def italian_page(request, browser, system, tmp_path):
     login = system.api("POST", "/api/auth/login", json={"email": email, "password": PASSWORD}).json()
     response = system.api("PATCH", "/api/auth/me", login["access_token"], json={"locale": "it"})
     assert response.status_code == 200 and response.json()["locale"] == "it"
-    context = browser.new_context(
-        base_url=system.url,
-        viewport={"width": 1440, "height": 900},
-        locale="it-IT",
-        timezone_id="Europe/Rome",
-        color_scheme="light",
-    )
-    context.set_default_timeout(15_000)
-    console = Console()
-    page = context.new_page()
-    console.attach(page, "dashboard")
-    failed_before = request.session.testsfailed
-    yield page, email
-    if request.session.testsfailed > failed_before:
-        try:
-            page.screenshot(path=tmp_path / "dashboard-it.png", full_page=True)
-        except Exception as error:  # noqa: BLE001 - a crashed tab must not hide the real failure
-            print(f"no screenshot: {error}")
-        print(f"screenshot in {tmp_path}", *console.lines, *console.page_errors, system.logs(), sep="\n")
-    context.close()
-    assert console.page_errors == [], "uncaught errors in the page"
+    with dashboard_tab(request, browser, system, tmp_path, locale="it-IT", timezone_id="Europe/Rome") as page:
+        yield page, email
 
 
-def _products(system, staff_user) -> list[int]:
-    catalogue = [
-        ("Risma carta A4, 500 fogli", 599),
-        ("Penne gel nere, confezione da 12", 749),
-        ("Cartuccia HP 305 nero", 1499),
-        ("Raccoglitore ad anelli A4", 399),
-        ("Lampada da scrivania LED", 3499),
-    ]
-    ids = []
-    for name, price in catalogue:
-        body = {
-            "sku": f"IT-{uuid.uuid4().hex[:8]}",
-            "name": name,
-            "category": "ufficio",
-            "price_cents": price,
-            "stock": 200,
-            "low_stock_threshold": 5,
-        }
-        response = system.api("POST", "/api/products", staff_user["token"], json=body)
-        assert response.status_code == 201, response.text
-        ids.append(response.json()["id"])
-    return ids
+CATALOGUE = [
+    ("Risma carta A4, 500 fogli", 599),
+    ("Penne gel nere, confezione da 12", 749),
+    ("Cartuccia HP 305 nero", 1499),
+    ("Raccoglitore ad anelli A4", 399),
+    ("Lampada da scrivania LED", 3499),
+]
 
 
 def test_an_italian_staff_members_dashboard_is_italian(system, italian_page, staff_user, tmp_path_factory):
     page, email = italian_page
-    ids = _products(system, staff_user)
+    ids = add_products(system, staff_user, CATALOGUE, category="ufficio")
     for name, address, lines, moves in (
         ("Marco Bianchi", "Via Garibaldi 12, 10122 Torino", {ids[2]: 1}, ("paid", "preparing", "shipped")),
         ("Chiara Russo", "Corso Buenos Aires 45, 20124 Milano", {ids[0]: 4, ids[1]: 2}, ("paid", "preparing")),
