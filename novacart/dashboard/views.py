@@ -121,8 +121,17 @@ def _navigation() -> dict:
 
 web_bp.add_app_template_filter(format_money, "money")
 # Globals, not context: the macros of dashboard/_macros.html are imported without the page's context.
-for helper in (texts.status_label, texts.role_label, texts.channel_label, texts.health_label, texts.script_texts):
+for helper in (
+    texts.status_label,
+    texts.role_label,
+    texts.channel_label,
+    texts.health_label,
+    texts.script_texts,
+    texts.error_title,
+    texts.error_text,
+):
     web_bp.add_app_template_global(helper)
+web_bp.add_app_template_filter(texts.system_text)
 
 
 @web_bp.app_template_filter("utc")

@@ -87,3 +87,21 @@ def test_an_unknown_language_changes_nothing(sign_in):
 def test_the_sign_in_page_follows_the_browser(anonymous):
     page = anonymous.get("/dashboard/login", headers={"Accept-Language": "it-IT,it;q=0.9,en;q=0.5"})
     assert "Accesso dipendenti" in _text(page) and "Accedi" in _text(page)
+
+
+def test_what_novacart_wrote_in_histories_and_error_pages_is_italian_too(sign_in, client, make_user, make_product):
+    _, customer = make_user("customer")
+    product = make_product(stock=5, name="Evidenziatori Stabilo")
+    body = {"items": [{"product_id": product, "quantity": 1}], "shipping_address": "Via Po 2, Torino"}
+    order_id = client.post("/api/orders", json=body, headers=customer).get_json()["id"]
+    assert client.post(f"/api/orders/{order_id}/cancel", headers=customer).status_code == 200
+    _, dash = sign_in("staff")
+    submit(dash, "/dashboard/language", {"locale": "it"})
+    history = _text(dash.get(f"/dashboard/orders/{order_id}"))
+    assert "Ordine effettuato" in history and "Annullato dal cliente" in history and "il sistema" not in history
+    movements = _text(dash.get(f"/dashboard/inventory/{product}"))
+    assert "scorte iniziali" in movements or "Nessun movimento" in movements
+    assert f"ordine n. {order_id} annullato" in movements and f"ordine n. {order_id} " in movements
+    missing = dash.get("/dashboard/orders/999999")
+    assert missing.status_code == 404 and "Pagina non trovata" in _text(missing)
+    assert "Torna alla bacheca ordini" in _text(missing)
