@@ -48,7 +48,6 @@ def unsubscribe(token: str):
             kind=kind,
             channel=channel,
             done=done,
-            current_locale=i18n.current(),
             preferences_url=current_app.config["PUBLIC_URL"].rstrip("/") + "/preferences",
         )
     return ops.secured(current_app.make_response(page))

@@ -79,6 +79,6 @@ def test_the_unsubscribe_page_speaks_the_recipients_language(app, client, make_u
     with app.app_context():
         token = mail.unsubscribe_token(user_id, "order_status", "email")
     page = client.get(f"/unsubscribe/{token}", headers={"Accept-Language": "it"}).get_data(as_text=True)
-    assert "¿Dejar de recibir estos correos?" in page and "Darse de baja" in page
+    assert "¿Dejar de recibir estos correos?" in page and "Darse de baja" in page and '<html lang="es">' in page
     done = client.post(f"/unsubscribe/{token}").get_data(as_text=True)
     assert "Te has dado de baja" in done and "«Novedades de tus pedidos» por correo electrónico" in done
