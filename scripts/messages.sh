@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pot=novacart/translations/messages.pot
-.venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k Plural:1,2 -k lazy_pgettext:1c,2 --no-location --sort-output \
+.venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k Plural:1,2 -k lazy_pgettext:1c,2 -k lazy_ngettext:1,2 --no-location --sort-output \
   --project NovaCart --msgid-bugs-address "" -o "$pot" novacart 2>/dev/null
 .venv/bin/pybabel update -i "$pot" -d novacart/translations --no-fuzzy-matching --ignore-obsolete 2>/dev/null
 for po in novacart/translations/*/LC_MESSAGES/messages.po; do

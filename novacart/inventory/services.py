@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -163,7 +164,9 @@ def change_stock(
         if require_active and not product.is_active:
             raise ProductUnavailableError(_l("%(name)s is no longer sold.", name=product.name), product_id=product_id)
         raise InsufficientStockError(
-            _l("Only %(stock)s of %(name)s left.", stock=product.stock, name=product.name),
+            lazy_ngettext(
+                "Only %(num)s of %(name)s left.", "Only %(num)s of %(name)s left.", product.stock, name=product.name
+            ),
             product_id=product_id,
             available=product.stock,
         )

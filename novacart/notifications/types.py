@@ -181,7 +181,11 @@ LOW_STOCK = register(
         texts={
             "": Texts(
                 _l("Low stock: %(name)s"),
-                _l("Only %(stock)s left of %(name)s (SKU %(sku)s); the threshold is %(threshold)s."),
+                Plural(
+                    "Only %(stock)s left of %(name)s (SKU %(sku)s); the threshold is %(threshold)s.",
+                    "Only %(stock)s left of %(name)s (SKU %(sku)s); the threshold is %(threshold)s.",
+                    "stock",
+                ),
             ),
             "out": Texts(_l("Low stock: %(name)s"), _l("%(name)s (SKU %(sku)s) is out of stock.")),
         },
@@ -232,7 +236,11 @@ BACK_IN_STOCK = register(
         texts={
             "": Texts(
                 _l("Back in stock: %(name)s"),
-                _l("%(name)s is back in stock (%(stock)s available). Order before it runs out again."),
+                Plural(
+                    "%(name)s is back in stock (%(stock)s available). Order before it runs out again.",
+                    "%(name)s is back in stock (%(stock)s available). Order before it runs out again.",
+                    "stock",
+                ),
             )
         },
     )

@@ -30,7 +30,7 @@ def test_business_refusals_and_http_failures_are_translated_too(client, customer
     product = make_product(stock=1, name="Penna gel Pilot G-2")
     order = {"items": [{"product_id": product, "quantity": 5}], "shipping_address": "Via Roma 1, Milano"}
     body = assert_problem(client.post("/api/orders", json=order, headers=italian), 409, "insufficient_stock")
-    assert body["detail"] == "Restano solo 1 pezzi di Penna gel Pilot G-2."
+    assert body["detail"] == "Resta solo 1 pezzo di Penna gel Pilot G-2."
     body = assert_problem(client.get("/api/auth/me", headers={"Accept-Language": "es"}), 401, "unauthorized")
     assert body["detail"] == "Se necesita un token de acceso (Bearer)."
     body = assert_problem(client.post("/api/orders", data="x", headers=italian), 400, "invalid_body")

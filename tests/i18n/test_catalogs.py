@@ -28,7 +28,14 @@ def _extracted() -> set[tuple[str, str | None]]:
     """Every msgid in the code, as `make messages` (scripts/messages.sh) finds it."""
     with open(ROOT / "babel.cfg") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg, "babel.cfg")
-    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "Plural": (1, 2), "lazy_pgettext": ((1, "c"), 2)}
+    keywords = {
+        **DEFAULT_KEYWORDS,
+        "_l": None,
+        "lazy_gettext": None,
+        "Plural": (1, 2),
+        "lazy_pgettext": ((1, "c"), 2),
+        "lazy_ngettext": (1, 2),
+    }
     found = set()
     for _, _, message, _, context in extract_from_dir(ROOT / "novacart", method_map, options_map, keywords=keywords):
         found.add((message if isinstance(message, str) else message[0], context))
