@@ -50,13 +50,16 @@ CATALOGUE = [
 def test_an_italian_staff_members_dashboard_is_italian(system, italian_page, staff_user, tmp_path_factory):
     page, email = italian_page
     ids = add_products(system, staff_user, CATALOGUE, category="ufficio")
+    placed: list[int] = []
     for name, address, lines, moves in (
         ("Marco Bianchi", "Via Garibaldi 12, 10122 Torino", {ids[2]: 1}, ("paid", "preparing", "shipped")),
         ("Chiara Russo", "Corso Buenos Aires 45, 20124 Milano", {ids[0]: 4, ids[1]: 2}, ("paid", "preparing")),
         ("Luca Romano", "Via dei Mille 8, 80121 Napoli", {ids[4]: 1}, ("paid",)),
         ("Sofia Colombo", "Piazza Maggiore 3, 40124 Bologna", {ids[3]: 5}, ()),
     ):
-        move(system, staff_user, place_order(system, system.register(name), lines, address), *moves)
+        placed.append(place_order(system, system.register(name), lines, address))
+        move(system, staff_user, placed[-1], *moves)
+    first = placed[0]  # rang every employee at once (the others wait for the digest)
 
     # the sign-in page speaks the browser's language
     page.goto("/dashboard/login")
@@ -91,9 +94,14 @@ def test_an_italian_staff_members_dashboard_is_italian(system, italian_page, sta
     # one click marks it paid, the row answers in Italian
     row.get_by_role("button", name="Segna come pagato").click()
     expect(row.locator("[data-status-badge]")).to_have_text("pagato", timeout=UPDATE_MS)
+    # the worker wrote the staff's new-order alert in Italian, money and all
+    page.get_by_role("navigation", name="Pannello").get_by_role("link", name=re.compile("Notifiche")).click()
+    expect(page.locator("#feed")).to_contain_text(f"Nuovo ordine n. {first}")
+    expect(page.locator("#feed")).to_contain_text(f"Marco Bianchi ha effettuato l'ordine n. {first} (14,99\u00a0€).")
     # the language menu: Español re-renders the page in Spanish, and it stays so
+    expect(page.locator("#live-status")).to_have_text("In tempo reale", timeout=LIVE_MS)  # the page's script runs
     page.get_by_label("Lingua").select_option("es")
-    expect(page.locator("html")).to_have_attribute("lang", "es")
-    expect(page.get_by_role("heading", name="Pedidos")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "es", timeout=LIVE_MS)  # a POST, a redirect, a page
+    expect(page.get_by_role("heading", name="Avisos")).to_be_visible()
     page.reload()
     expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
