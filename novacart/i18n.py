@@ -20,7 +20,6 @@ from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import get_currency_symbol
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, force_locale, get_locale, gettext, lazy_pgettext
-from flask_babel import lazy_gettext as _l  # noqa: F401  (re-exported: modules mark their texts with it)
 from flask_babel.speaklater import LazyString
 
 from novacart.auth.models import DEFAULT_LOCALE, LOCALES
