@@ -102,6 +102,6 @@ def test_an_italian_staff_members_dashboard_is_italian(system, italian_page, sta
     expect(page.locator("#live-status")).to_have_text("In tempo reale", timeout=LIVE_MS)  # the page's script runs
     page.get_by_label("Lingua").select_option("es")
     expect(page.locator("html")).to_have_attribute("lang", "es", timeout=LIVE_MS)  # a POST, a redirect, a page
-    expect(page.get_by_role("heading", name="Avisos")).to_be_visible()
+    expect(page.get_by_role("heading", name="Notificaciones")).to_be_visible()
     page.reload()
     expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()

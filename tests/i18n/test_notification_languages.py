@@ -73,7 +73,7 @@ EXPECTED = {
         ),
         "delivered": (
             "Il tuo ordine n. {n} è stato consegnato",
-            "Il tuo ordine n. {n} è stato consegnato. Buon lavoro, e facci sapere cosa ne pensi!",
+            "Il tuo ordine n. {n} è stato consegnato. Speriamo che ti piaccia: facci sapere cosa ne pensi!",
         ),
         "cancelled": (
             "Il tuo ordine n. {m} è stato annullato",
