@@ -1,5 +1,5 @@
 # NovaCart: `make run` starts the whole system, `make test` runs every test. Both set up what is missing first.
-.PHONY: setup run run-cluster test coverage test-python test-slow reliability audit bench lint migration clean
+.PHONY: setup run run-cluster test coverage test-python test-slow reliability audit bench lint messages migration clean
 
 setup:  ## install what is missing: .venv, Redis, the client's packages and build (WITH_NGINX=1: nginx too)
 	@scripts/setup.sh
@@ -37,6 +37,9 @@ bench: setup  ## NovaCart beside a Node Socket.IO peer: tables, bench/results.js
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+messages:  ## extract the server's texts (Python and Jinja, babel.cfg) and update every catalog under novacart/translations/
+	@scripts/messages.sh
 
 migration:  ## after changing models: make migration m="add something"
 	NOVACART_CONFIG=development .venv/bin/flask --app wsgi db migrate -m "$(m)"

@@ -155,8 +155,9 @@ class Config:
     STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY") or None
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
-    # The shop's currency (ISO 4217): what payments are charged in. Amounts are in cents, so a currency
-    # with two decimals.
+    # The shop's currency (ISO 4217): what payments are charged in, and what every amount is written in
+    # (per locale, by Babel: `4,99 €` in Italian, `€4.99` in English). Amounts are in cents, so a
+    # currency with two decimals.
     CURRENCY = (os.environ.get("CURRENCY") or "EUR").strip().upper()
     SHIPPING_CARRIER = os.environ.get("SHIPPING_CARRIER", "sandbox")
     # Where the sandbox providers post their signed webhooks. Empty: through the app in-process
@@ -226,7 +227,6 @@ class Config:
     # An unacknowledged delivery is re-sent after this long, then with doubling gaps.
     DELIVERY_RESEND_AFTER_SECONDS = float(os.environ.get("DELIVERY_RESEND_AFTER_SECONDS", "60"))
     FANOUT_BATCH_SIZE = _int("FANOUT_BATCH_SIZE", 1000)
-    CURRENCY_SYMBOL = os.environ.get("CURRENCY_SYMBOL", "$")
     WEBSOCKET_COMPRESSION = _bool("WEBSOCKET_COMPRESSION", False)  # see realtime._without_websocket_compression
     SOCKET_EVENT_RATE = float(os.environ.get("SOCKET_EVENT_RATE", "20"))  # events per second per socket
     SOCKET_EVENT_BURST = float(os.environ.get("SOCKET_EVENT_BURST", "60"))

@@ -67,7 +67,7 @@ def _configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask, *, worker: bool, serving: bool = False) -> None:
-    from novacart import errors, kv, ratelimit, realtime
+    from novacart import errors, i18n, kv, ratelimit, realtime
     from novacart.celery_app import celery_init_app
     from novacart.extensions import api, cors, csrf, db, jwt, limiter, login_manager, migrate
 
@@ -91,6 +91,7 @@ def register_extensions(app: Flask, *, worker: bool, serving: bool = False) -> N
             _tune_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"], app.config["SQLITE_WAL_AUTOCHECKPOINT"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     jwt.init_app(app)
+    i18n.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "dashboard.login"
     login_manager.login_message_category = "info"

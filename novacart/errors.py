@@ -10,6 +10,7 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, Response, json, render_template, request
+from flask_babel import gettext as _
 from marshmallow import INCLUDE, Schema, fields
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
@@ -93,7 +94,8 @@ class DomainError(Exception):
 
     status, code, title = 400, ErrorCode.BAD_REQUEST, "Request cannot be processed"
 
-    def __init__(self, detail: str, **extensions: Any):
+    def __init__(self, detail: Any, **extensions: Any):
+        """`detail`: a text, or a lazy one (flask_babel.lazy_gettext) written in the reader's language."""
         super().__init__(detail)
         self.detail, self.extensions = detail, extensions
 
@@ -123,7 +125,7 @@ class ValidationError(DomainError):
 
     status, code, title = 422, ErrorCode.VALIDATION_ERROR, "Validation failed"
 
-    def __init__(self, detail: str, errors: dict[str, list[str]]):
+    def __init__(self, detail: Any, errors: dict[str, list[Any]]):
         super().__init__(detail, errors=errors)
 
 
@@ -150,7 +152,7 @@ def problem(
         "type": type_ or PROBLEM_TYPE.format(code=code),
         "title": title,
         "status": status,
-        "detail": detail or title,
+        "detail": str(detail or title),  # a lazy text is written in the request's language here
         "code": code,
     }
     if request:
@@ -268,15 +270,15 @@ class ProblemApi(flask_smorest.Api):
             errors = _flatten_validation_errors(messages)
             if errors.get("_schema") == ["Invalid input type."]:
                 return problem(
-                    400, "Bad request", code=ErrorCode.INVALID_BODY, detail="The body must be a JSON object."
+                    400, "Bad request", code=ErrorCode.INVALID_BODY, detail=_("The body must be a JSON object.")
                 )
-            return problem(422, "Validation failed", detail="The request has invalid fields.", errors=errors)
+            return problem(422, "Validation failed", detail=_("The request has invalid fields."), errors=errors)
         if error.code == 400 and request.is_json is False and request.method in {"POST", "PUT", "PATCH"}:
-            detail = "The body must be JSON (Content-Type: application/json)."
+            detail = _("The body must be JSON (Content-Type: application/json).")
         elif error.code == 400:
-            detail = data.get("message") or "The request body is not valid JSON."
+            detail = data.get("message") or _("The request body is not valid JSON.")
         elif error.code == 500:
-            detail = "Something went wrong on our side. It has been logged."
+            detail = _("Something went wrong on our side. It has been logged.")
         else:
             detail = data.get("message") or error.description
         return problem(error.code or 500, error.name, detail=detail, headers=headers)
@@ -286,7 +288,11 @@ def _rate_limited(error: HTTPException) -> Response:
     # The window's length: a client that waits this long is sure to be let in again (fixed windows).
     limit = getattr(getattr(error, "limit", None), "limit", None)
     retry_after = max(1, int(limit.get_expiry())) if limit is not None else 60
-    detail = f"Too many requests ({limit or 'limit reached'}). Try again in {retry_after} s."
+    detail = _(
+        "Too many requests (%(limit)s). Try again in %(seconds)s s.",
+        limit=limit or _("limit reached"),
+        seconds=retry_after,
+    )
     return problem(429, "Too many requests", detail=detail, headers={"Retry-After": str(retry_after)})
 
 
@@ -306,7 +312,7 @@ def init_app(app: Flask) -> None:
             and request.content_length
             and not request.is_json
         ):
-            detail = "The body must be JSON (Content-Type: application/json)."
+            detail = _("The body must be JSON (Content-Type: application/json).")
             return problem(400, "Bad request", code=ErrorCode.INVALID_BODY, detail=detail)
         return None
 
@@ -326,14 +332,14 @@ def init_app(app: Flask) -> None:
     def unauthorized(detail: str, code: ErrorCode = ErrorCode.UNAUTHORIZED):
         return problem(401, "Unauthorized", code=code, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
-    jwt.unauthorized_loader(lambda reason: unauthorized("A bearer token is required."))
-    jwt.invalid_token_loader(lambda reason: unauthorized("The token is invalid.", ErrorCode.INVALID_TOKEN))
-    jwt.expired_token_loader(lambda header, payload: unauthorized("The token has expired.", ErrorCode.TOKEN_EXPIRED))
+    jwt.unauthorized_loader(lambda reason: unauthorized(_("A bearer token is required.")))
+    jwt.invalid_token_loader(lambda reason: unauthorized(_("The token is invalid."), ErrorCode.INVALID_TOKEN))
+    jwt.expired_token_loader(lambda header, payload: unauthorized(_("The token has expired."), ErrorCode.TOKEN_EXPIRED))
     jwt.revoked_token_loader(
-        lambda header, payload: unauthorized("The token has been revoked.", ErrorCode.TOKEN_REVOKED)
+        lambda header, payload: unauthorized(_("The token has been revoked."), ErrorCode.TOKEN_REVOKED)
     )
-    jwt.user_lookup_error_loader(lambda header, payload: unauthorized("The token's user no longer exists."))
-    jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("A fresh token is required."))
+    jwt.user_lookup_error_loader(lambda header, payload: unauthorized(_("The token's user no longer exists.")))
+    jwt.needs_fresh_token_loader(lambda header, payload: unauthorized(_("A fresh token is required.")))
 
     @app.errorhandler(OperationalError)
     def handle_database_unavailable(error: OperationalError):
@@ -343,12 +349,12 @@ def init_app(app: Flask) -> None:
         logger.error("database unavailable on %s %s: %s", request.method, request.path, error.orig)
         db.session.rollback()
         if not wants_json():
-            return render_template("errors/http.html", error=ServiceUnavailableError("Try again shortly.")), 503
+            return render_template("errors/http.html", error=ServiceUnavailableError(_("Try again shortly."))), 503
         return problem(
             503,
             "Service unavailable",
             code=ErrorCode.DATABASE_UNAVAILABLE,
-            detail="The database is briefly unavailable; try again in a few seconds.",
+            detail=_("The database is briefly unavailable; try again in a few seconds."),
             headers={"Retry-After": "5"},
         )
 
@@ -358,13 +364,13 @@ def init_app(app: Flask) -> None:
         # the client's fault, a 400, not a 500.
         if request.method in {"POST", "PUT", "PATCH"} and request.is_json:
             return problem(
-                400, "Bad request", code=ErrorCode.INVALID_BODY, detail="The JSON body is nested too deeply."
+                400, "Bad request", code=ErrorCode.INVALID_BODY, detail=_("The JSON body is nested too deeply.")
             )
         logger.error("recursion error on %s %s", request.method, request.path, exc_info=error)
-        return problem(500, "Internal Server Error", detail="Something went wrong on our side. It has been logged.")
+        return problem(500, "Internal Server Error", detail=_("Something went wrong on our side. It has been logged."))
 
     @app.errorhandler(JWTExtendedException)
     @app.errorhandler(PyJWTError)
     def handle_jwt_error(error: Exception):
         # Wrong token type (refresh as access), malformed headers and similar.
-        return unauthorized("The token is invalid.", ErrorCode.INVALID_TOKEN)
+        return unauthorized(_("The token is invalid."), ErrorCode.INVALID_TOKEN)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 from sqlalchemy import Select
 
@@ -30,9 +31,9 @@ def decode_cursor(cursor: str) -> int:
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
         last_id = value["id"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise ValidationError("Not a cursor this API returned.", "cursor") from exc
+        raise ValidationError(_l("Not a cursor this API returned."), "cursor") from exc
     if not isinstance(last_id, int) or isinstance(last_id, bool) or abs(last_id) > MAX_ID:
-        raise ValidationError("Not a cursor this API returned.", "cursor")
+        raise ValidationError(_l("Not a cursor this API returned."), "cursor")
     return last_id
 
 

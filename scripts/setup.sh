@@ -27,6 +27,15 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# The server's catalogs: .po in git, .mo compiled here (again whenever a .po is newer than its .mo).
+for po in novacart/translations/*/LC_MESSAGES/messages.po; do
+  [ -f "$po" ] || continue
+  if [ ! -f "${po%.po}.mo" ] || [ "$po" -nt "${po%.po}.mo" ]; then
+    say "compiling ${po%/LC_MESSAGES/*}"
+    .venv/bin/pybabel compile -i "$po" -o "${po%.po}.mo" >/dev/null
+  fi
+done
+
 if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null; then
   say "installing redis-server"
   if ! apt_install redis-server; then

@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeVar
 
 import flask_login
 from flask import g, session
+from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import current_user as jwt_current_user
 from flask_jwt_extended import verify_jwt_in_request
 
@@ -91,7 +92,7 @@ def auth_required(roles: Iterable[Role] | None = None, *, refresh: bool = False)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             verify_jwt_in_request(refresh=refresh)
             if allowed is not None and get_current_user().role not in allowed:
-                raise PermissionDeniedError("Your role may not do this.")
+                raise PermissionDeniedError(_l("Your role may not do this."))
             return view(*args, **kwargs)
 
         # flask-smorest reads this to document the security requirement and its refusals.

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from sqlalchemy import bindparam, delete, event, func, or_, select
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -56,7 +57,7 @@ def find_user_by_email(email: str) -> User | None:
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFoundError(f"User {user_id} does not exist.")
+        raise NotFoundError(_l("User %(id)s does not exist.", id=user_id))
     return user
 
 
@@ -81,7 +82,7 @@ def issue_tokens(user: User) -> Tokens:
 def _add_user(email: str, password: str, name: str, role: Role, locale: str = DEFAULT_LOCALE) -> User:
     """Insert a user. Caller commits."""
     if find_user_by_email(email) is not None:
-        raise DuplicateEmailError(f"{normalise_email(email)} is already registered.")
+        raise DuplicateEmailError(_l("%(email)s is already registered.", email=normalise_email(email)))
     user = User(
         email=normalise_email(email),
         name=name.strip(),
@@ -125,9 +126,9 @@ def check_credentials(email: str, password: str) -> User:
         # Spend the same time as a real check, so response times do not reveal which e-mails exist.
         _DUMMY_HASH = _DUMMY_HASH or hash_password("not-a-real-password")
         check_password(_DUMMY_HASH, password)
-        raise InvalidCredentialsError("Wrong e-mail or password.")
+        raise InvalidCredentialsError(_l("Wrong e-mail or password."))
     if not check_password(user.password_hash, password) or not user.is_active_account:
-        raise InvalidCredentialsError("Wrong e-mail or password.")
+        raise InvalidCredentialsError(_l("Wrong e-mail or password."))
     return user
 
 
@@ -293,12 +294,12 @@ def update_user(actor_id: int, user_id: int, *, role: Role | None = None, is_act
     changed = False
     if role is not None and role != user.role:
         if user.id == actor_id:
-            raise OwnRoleChangeError("Ask another admin to change your role.")
+            raise OwnRoleChangeError(_l("Ask another admin to change your role."))
         logger.info("user %s changed role of user %s from %s to %s", actor_id, user.id, user.role, role)
         user.role, changed = role, True
     if is_active is not None and is_active != user.is_active_account:
         if user.id == actor_id:
-            raise OwnDeactivationError("Ask another admin to deactivate your account.")
+            raise OwnDeactivationError(_l("Ask another admin to deactivate your account."))
         logger.info("user %s %s user %s", actor_id, "reactivated" if is_active else "deactivated", user.id)
         user.is_active_account, changed = is_active, True
     if changed:

@@ -69,7 +69,7 @@ def refused(error: DomainError, default_endpoint: str, **values: Any) -> Respons
     the page the form was on."""
     if is_fetch():
         return problem(error.status, error.title, code=error.code, detail=error.detail)
-    flash(error.detail, "error")
+    flash(str(error.detail), "error")
     return back(default_endpoint, **values)
 
 
@@ -85,7 +85,9 @@ def invalid(form, default_endpoint: str, **values: Any) -> Response:
 def form_errors(form) -> str:
     """A form's errors in one line, for a flash or a JSON answer."""
     return "; ".join(
-        f"{getattr(form, name).label.text}: {' '.join(messages)}" if hasattr(form, name) else " ".join(messages)
+        f"{getattr(form, name).label.text}: {' '.join(map(str, messages))}"
+        if hasattr(form, name)
+        else " ".join(map(str, messages))
         for name, messages in form.errors.items()
     )
 

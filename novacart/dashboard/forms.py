@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
@@ -33,7 +34,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from novacart.auth.models import Role
+from novacart.auth.models import LOCALES, Role
+from novacart.dashboard.texts import ROLE_LABELS
 from novacart.inventory.schemas import MAX_PRICE as MAX_PRICE_CENTS
 from novacart.inventory.schemas import MAX_STOCK
 from novacart.notifications.preferences import normalise_interests
@@ -50,15 +52,15 @@ def _strip(value):
 
 class LoginForm(FlaskForm):
     email = StringField(
-        "E-mail",
+        _l("E-mail"),
         filters=[_strip],
         validators=[
-            DataRequired("Enter your e-mail."),
+            DataRequired(_l("Enter your e-mail.")),
             Length(max=254),
-            Regexp(EMAIL_PATTERN, message="Not an e-mail."),
+            Regexp(EMAIL_PATTERN, message=_l("Not an e-mail.")),
         ],
     )
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)])
     next = HiddenField()
 
 
@@ -67,47 +69,49 @@ class ActionForm(FlaskForm):
 
 
 class OrderStatusForm(FlaskForm):
-    status = HiddenField(validators=[AnyOf([s.value for s in OrderStatus], message="Unknown status.")])
-    note = StringField("Note", filters=[_strip], validators=[Optional(), Length(max=500)])
-    tracking_number = StringField("Tracking number", filters=[_strip], validators=[Optional(), Length(max=64)])
+    status = HiddenField(validators=[AnyOf([s.value for s in OrderStatus], message=_l("Unknown status."))])
+    note = StringField(_l("Note"), filters=[_strip], validators=[Optional(), Length(max=500)])
+    tracking_number = StringField(_l("Tracking number"), filters=[_strip], validators=[Optional(), Length(max=64)])
 
 
 class MessageForm(FlaskForm):
     text = TextAreaField(
-        "Reply",
+        _l("Reply"),
         filters=[_strip],
         validators=[
-            DataRequired("Write something: the message is empty."),
-            Length(max=MESSAGE_MAX_CHARS, message=f"At most {MESSAGE_MAX_CHARS} characters."),
+            DataRequired(_l("Write something: the message is empty.")),
+            Length(max=MESSAGE_MAX_CHARS, message=_l("At most %(max)d characters.")),
         ],
     )
 
 
 class ProductForm(FlaskForm):
     sku = StringField(
-        "SKU",
+        _l("SKU"),
         filters=[_strip],
         validators=[
-            DataRequired("Enter a SKU."),
-            Regexp(SKU_PATTERN, message="Letters, digits, dot, dash, underscore; up to 64."),
+            DataRequired(_l("Enter a SKU.")),
+            Regexp(SKU_PATTERN, message=_l("Letters, digits, dot, dash, underscore; up to 64.")),
         ],
     )
-    name = StringField("Name", filters=[_strip], validators=[DataRequired("Enter a name."), Length(max=200)])
-    category = StringField("Category", filters=[_strip], validators=[DataRequired("Enter a category."), Length(max=80)])
+    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(_l("Enter a name.")), Length(max=200)])
+    category = StringField(
+        _l("Category"), filters=[_strip], validators=[DataRequired(_l("Enter a category.")), Length(max=80)]
+    )
     price = DecimalField(
-        "Price",
+        _l("Price"),
         places=2,
         validators=[
-            InputRequired("Enter a price."),
-            NumberRange(min=0, max=MAX_PRICE, message="From 0 to 1,000,000."),
+            InputRequired(_l("Enter a price.")),
+            NumberRange(min=0, max=MAX_PRICE, message=_l("From 0 to 1,000,000.")),
         ],
     )
     low_stock_threshold = IntegerField(
-        "Low-stock threshold",
+        _l("Low-stock threshold"),
         default=5,
-        validators=[InputRequired("Enter a threshold."), NumberRange(min=0, max=MAX_STOCK)],
+        validators=[InputRequired(_l("Enter a threshold.")), NumberRange(min=0, max=MAX_STOCK)],
     )
-    description = TextAreaField("Description", filters=[_strip], validators=[Optional(), Length(max=5000)])
+    description = TextAreaField(_l("Description"), filters=[_strip], validators=[Optional(), Length(max=5000)])
 
     def price_cents(self) -> int:
         return int((self.price.data * 100).to_integral_value())
@@ -126,37 +130,41 @@ class ProductForm(FlaskForm):
 
 class ProductCreateForm(ProductForm):
     stock = IntegerField(
-        "Opening stock", default=0, validators=[InputRequired("Enter the opening stock."), NumberRange(0, MAX_STOCK)]
+        _l("Opening stock"),
+        default=0,
+        validators=[InputRequired(_l("Enter the opening stock.")), NumberRange(0, MAX_STOCK)],
     )
 
 
 class StockAdjustForm(FlaskForm):
     delta = IntegerField(
-        "Change",
+        _l("Change"),
         validators=[
-            InputRequired("Enter how many to add (or remove with a minus)."),
+            InputRequired(_l("Enter how many to add (or remove with a minus).")),
             NumberRange(min=-MAX_STOCK, max=MAX_STOCK),
-            NoneOf([0], message="Must not be 0."),
+            NoneOf([0], message=_l("Must not be 0.")),
         ],
     )
     reason = StringField(
-        "Reason", filters=[_strip], validators=[DataRequired("Say why the stock changes."), Length(max=200)]
+        _l("Reason"), filters=[_strip], validators=[DataRequired(_l("Say why the stock changes.")), Length(max=200)]
     )
 
 
 class PromotionForm(FlaskForm):
-    title = StringField("Title", filters=[_strip], validators=[DataRequired("Enter a title."), Length(max=200)])
+    title = StringField(_l("Title"), filters=[_strip], validators=[DataRequired(_l("Enter a title.")), Length(max=200)])
     message = TextAreaField(
-        "Message", filters=[_strip], validators=[DataRequired("Enter the message."), Length(max=2000)]
+        _l("Message"), filters=[_strip], validators=[DataRequired(_l("Enter the message.")), Length(max=2000)]
     )
     interests = StringField(
-        "Interests",
+        _l("Interests"),
         filters=[_strip],
         validators=[Optional(), Length(max=2000)],
-        description="Comma-separated, e.g. paper, ink. Empty: every customer.",
+        description=_l("Comma-separated, e.g. paper, ink. Empty: every customer."),
     )
-    when = RadioField("Send", choices=[SelectChoice("now", "Now"), SelectChoice("later", "At a time")], default="now")
-    send_at = DateTimeLocalField("Send at", format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()])
+    when = RadioField(
+        _l("Send"), choices=[SelectChoice("now", _l("Now")), SelectChoice("later", _l("At a time"))], default="now"
+    )
+    send_at = DateTimeLocalField(_l("Send at"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()])
     tz_offset = HiddenField(default="0")  # the browser's Date.getTimezoneOffset(), set by dashboard.js
 
     def interest_list(self) -> list[str]:
@@ -165,14 +173,14 @@ class PromotionForm(FlaskForm):
     def validate_interests(self, field) -> None:
         items = parse_interests(field.data)
         if len(items) > 50:
-            raise ValidationError("At most 50 interests.")
+            raise ValidationError(_l("At most 50 interests."))
         if any(len(item) > 40 for item in items):
-            raise ValidationError("Each interest is at most 40 characters.")
+            raise ValidationError(_l("Each interest is at most 40 characters."))
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if self.when.data == "later" and self.send_at.data is None and not self.send_at.errors:
-            self.send_at.errors = [*self.send_at.errors, "Pick the date and time to send it."]
+            self.send_at.errors = [*self.send_at.errors, _l("Pick the date and time to send it.")]
             return False
         return valid
 
@@ -180,17 +188,24 @@ class PromotionForm(FlaskForm):
         try:
             minutes = int(field.data or 0)
         except ValueError:
-            raise ValidationError("Not a time-zone offset.") from None
+            raise ValidationError(_l("Not a time-zone offset.")) from None
         if not -14 * 60 <= minutes <= 14 * 60:
-            raise ValidationError("Not a time-zone offset.")
+            raise ValidationError(_l("Not a time-zone offset."))
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=[SelectChoice(r.value, r.value.title()) for r in Role])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, ROLE_LABELS[r.value]) for r in Role])
 
 
 class ActiveForm(FlaskForm):
-    active = SelectField("Active", choices=[SelectChoice("1", "Active"), SelectChoice("0", "Deactivated")])
+    active = SelectField(_l("Active"), choices=[SelectChoice("1", _l("Active")), SelectChoice("0", _l("Deactivated"))])
+
+
+class LanguageForm(FlaskForm):
+    """The header's language menu: the employee's `locale`."""
+
+    locale = SelectField(_l("Language"), choices=list(LOCALES))
+    next = HiddenField()
 
 
 def parse_interests(raw: str | None) -> list[str]:

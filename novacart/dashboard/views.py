@@ -13,6 +13,8 @@ from datetime import datetime
 
 import flask_login
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
@@ -20,6 +22,7 @@ from novacart import ops
 from novacart.auth import security
 from novacart.auth import services as auth_services
 from novacart.dashboard import (
+    texts,
     views_inventory,
     views_notifications,
     views_operations,
@@ -27,7 +30,7 @@ from novacart.dashboard import (
     views_promotions,
 )
 from novacart.dashboard.common import is_fetch, safe_next
-from novacart.dashboard.forms import ActionForm, LoginForm
+from novacart.dashboard.forms import ActionForm, LanguageForm, LoginForm
 from novacart.errors import InvalidCredentialsError
 from novacart.extensions import csrf, db, limiter, login_manager
 from novacart.money import format_money
@@ -40,7 +43,9 @@ for child in (views_orders, views_inventory, views_notifications, views_promotio
     web_bp.register_blueprint(child.bp)
 
 PUBLIC_ENDPOINTS = frozenset({"dashboard.login"})
-EMPLOYEES_ONLY = "The dashboard is for NovaCart employees. Customers can shop and follow their orders at /."
+# The language menu: each language in its own words (never translated).
+LANGUAGES = {"en": "English", "it": "Italiano", "es": "Español", "vi": "Tiếng Việt"}
+EMPLOYEES_ONLY = _l("The dashboard is for NovaCart employees. Customers can shop and follow their orders at /.")
 
 
 @web_bp.before_request
@@ -62,7 +67,7 @@ def _check_csrf_and_employee():
             abort(401)  # dashboard.js reloads, which leads to the sign-in page
         return login_manager.unauthorized()
     if not user.is_employee:
-        abort(403, description=EMPLOYEES_ONLY)
+        abort(403, description=str(EMPLOYEES_ONLY))
     return None
 
 
@@ -109,10 +114,24 @@ def _navigation() -> dict:
         "dashboard_unread_count": unread_count,
         "dashboard_latest_notification_id": latest_notification_id,
         "signout_form": ActionForm,
+        "language_form": LanguageForm,
+        "languages": LANGUAGES,
     }
 
 
 web_bp.add_app_template_filter(format_money, "money")
+# Globals, not context: the macros of dashboard/_macros.html are imported without the page's context.
+for helper in (
+    texts.status_label,
+    texts.role_label,
+    texts.channel_label,
+    texts.health_label,
+    texts.script_texts,
+    texts.error_title,
+    texts.error_text,
+):
+    web_bp.add_app_template_global(helper)
+web_bp.add_app_template_filter(texts.system_text)
 
 
 @web_bp.app_template_filter("utc")
@@ -150,7 +169,7 @@ def login():
         try:
             account = auth_services.check_credentials(form.email.data, form.password.data)
         except InvalidCredentialsError:
-            refusal = "Wrong e-mail or password."
+            refusal = _("Wrong e-mail or password.")
         else:
             if account.is_employee:
                 security.start_session(account)
@@ -167,8 +186,17 @@ def login():
 def logout():
     """Sign out (a POST with the CSRF token, so no other site can sign an employee out)."""
     security.end_session()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("dashboard.login"))
+
+
+@web_bp.route("/language", methods=["POST"])
+def language():
+    """The header's language menu: the employee's locale (theirs everywhere: the dashboard, the shop, e-mails)."""
+    form = LanguageForm()
+    if form.validate():
+        auth_services.update_profile(int(flask_login.current_user.id), locale=form.locale.data)
+    return redirect(safe_next(form.next.data, url_for("dashboard.orders.board")))
 
 
 @web_bp.route("/")

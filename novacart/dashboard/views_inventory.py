@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from novacart.auth import services as auth_services
 from novacart.dashboard.common import actor_id, back, cursor_for, form_errors, is_fetch, page_args, refused
@@ -88,7 +89,7 @@ def create():
             form.sku.errors = [*form.sku.errors, error.detail]
             status = error.status
         else:
-            flash(f"{product.name} was added.", "success")
+            flash(_("%(name)s was added.", name=product.name), "success")
             return redirect(url_for(".product", product_id=product.id))
     elif request.method == "POST":
         status = 422
@@ -141,7 +142,7 @@ def product(product_id: int):
     except inventory_services.DuplicateSkuError as error:
         form.sku.errors = [*form.sku.errors, error.detail]
         return _product_page(item, form=form, status=error.status)
-    flash(f"{item.name} was saved.", "success")
+    flash(_("%(name)s was saved.", name=item.name), "success")
     return redirect(url_for(".product", product_id=product_id))
 
 
@@ -160,7 +161,7 @@ def adjust_stock(product_id: int):
         return refused(error, "dashboard.inventory.product", product_id=product_id)
     if is_fetch():
         return _render_row(item)
-    flash(f"Stock of {item.name} is now {item.stock}.", "success")
+    flash(_("Stock of %(name)s is now %(stock)s.", name=item.name, stock=item.stock), "success")
     return back("dashboard.inventory.product", product_id=product_id)
 
 
@@ -171,7 +172,7 @@ def deactivate(product_id: int):
         inventory_services.deactivate_product(actor_id(), product_id)
     except DomainError as error:
         return refused(error, "dashboard.inventory.product", product_id=product_id)
-    flash("The product is deactivated: hidden from the shop.", "success")
+    flash(_("The product is deactivated: hidden from the shop."), "success")
     return back("dashboard.inventory.product", product_id=product_id)
 
 
@@ -182,5 +183,5 @@ def reactivate(product_id: int):
         inventory_services.update_product(actor_id(), product_id, {"is_active": True})
     except DomainError as error:
         return refused(error, "dashboard.inventory.product", product_id=product_id)
-    flash("The product is on sale again.", "success")
+    flash(_("The product is on sale again."), "success")
     return back("dashboard.inventory.product", product_id=product_id)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import flask_login
 from flask import Blueprint, flash, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from novacart.dashboard.common import actor_id, back, cursor_for, is_fetch, page_args, refused
 from novacart.dashboard.forms import ActionForm
@@ -40,7 +42,7 @@ def feed():
         first_page=after_id is None,
         filters={"unread": unread_only, "type": type_},
         kinds=kinds,
-        type_labels={kind.name: kind.label for kind in types.REGISTRY.values()},
+        type_labels={kind.name: str(kind.label) for kind in types.REGISTRY.values()},
         link_for=link_for,
         action_form=ActionForm(),
         cursor_for=cursor_for,
@@ -78,7 +80,7 @@ def item(notification_id: int):
         "dashboard/notifications/_item.html",
         notification=page.items[0],
         link_for=link_for,
-        type_labels={kind.name: kind.label for kind in types.REGISTRY.values()},
+        type_labels={kind.name: str(kind.label) for kind in types.REGISTRY.values()},
     )
 
 
@@ -100,5 +102,10 @@ def mark_all_read():
     changed = inbox.mark_all_read(actor_id())
     if is_fetch():
         return jsonify({"unread_count": 0, "updated": changed})
-    flash(f"{changed} marked read." if changed else "Nothing was unread.", "success")
+    flash(
+        ngettext("%(num)d notification marked read.", "%(num)d notifications marked read.", changed)
+        if changed
+        else _("Nothing was unread."),
+        "success",
+    )
     return back("dashboard.notifications.feed")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import flask_login
 from flask import Blueprint, abort, current_app, flash, render_template, request
+from flask_babel import gettext as _
 
 from novacart import metrics, ops
 from novacart.auth import services as auth_services
 from novacart.auth.models import Role
+from novacart.dashboard import texts
 from novacart.dashboard.common import actor_id, back, cursor_for, form_errors, page_args, refused, start_of_today_utc
 from novacart.dashboard.forms import ActiveForm, RoleForm
 from novacart.errors import DomainError
-from novacart.notifications import channels, delivery
+from novacart.notifications import channels, delivery, types
 
 bp = Blueprint("operations", __name__, url_prefix="/operations")
 
@@ -21,7 +23,7 @@ ROLES = [r.value for r in Role]
 @bp.before_request
 def _admins_only():
     if flask_login.current_user.role != Role.ADMIN:
-        abort(403, description="Operations are for admins.")
+        abort(403, description=_("Operations are for admins."))
 
 
 @bp.route("/")
@@ -31,16 +33,19 @@ def index():
     q = (request.args.get("q") or "").strip()[:200]
     limit, after_id = page_args()
     users = auth_services.list_users(limit=limit, after_id=after_id, role=Role(role) if role else None, q=q)
-    health = {"Database": ops.check_database(), "Redis": ops.check_redis()}
+    health = {_("Database"): ops.check_database(), "Redis": ops.check_redis()}
     return render_template(
         "dashboard/operations/index.html",
         sockets=int(metrics.connected_sockets()),
-        sockets_scope="all web processes" if current_app.config["PROMETHEUS_MULTIPROC_DIR"] else "this web process",
+        sockets_scope=_("all web processes")
+        if current_app.config["PROMETHEUS_MULTIPROC_DIR"]
+        else _("this web process"),
         queue=delivery.queue_stats(),
         per_type=delivery.counts_by_type_since(start_of_today_utc()),
         channel_counts=channels.counts_since(start_of_today_utc()),
         channel_failures=channels.recent_failures(),
         health=health,
+        type_labels={kind.name: str(kind.label) for kind in types.REGISTRY.values()},
         users=users.items,
         next_cursor=users.next_cursor,
         filters={"role": role, "q": q},
@@ -62,7 +67,10 @@ def change_role(user_id: int):
         user = auth_services.update_user(actor_id(), user_id, role=Role(form.role.data))
     except DomainError as error:
         return refused(error, "dashboard.operations.index")
-    flash(f"{user.name} ({user.email}) is now {user.role.value}.", "success")
+    flash(
+        _("%(name)s (%(email)s) is now %(role)s.", name=user.name, email=user.email, role=texts.role_label(user.role)),
+        "success",
+    )
     return back("dashboard.operations.index")
 
 
@@ -77,6 +85,11 @@ def set_active(user_id: int):
         user = auth_services.update_user(actor_id(), user_id, is_active=form.active.data == "1")
     except DomainError as error:
         return refused(error, "dashboard.operations.index")
-    state = "active again" if user.is_active_account else "deactivated: signed out everywhere"
-    flash(f"{user.name} ({user.email}) is {state}.", "success")
+    if user.is_active_account:
+        flash(_("%(name)s (%(email)s) is active again.", name=user.name, email=user.email), "success")
+    else:
+        flash(
+            _("%(name)s (%(email)s) is deactivated: signed out everywhere.", name=user.name, email=user.email),
+            "success",
+        )
     return back("dashboard.operations.index")

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import flask_login
 from flask import Blueprint, current_app, flash, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from novacart.auth import services as auth_services
+from novacart.dashboard import texts
 from novacart.dashboard.common import (
     actor_id,
     back,
@@ -30,18 +33,18 @@ STATUSES = [s.value for s in OrderStatus]
 CONVERSATION_PAGE = 50  # the detail shows this many of the newest messages, then a link to earlier ones
 # Forward moves first, cancelling last; the labels are what the buttons say.
 MOVE_LABELS = {
-    OrderStatus.PAID: "Mark paid",
-    OrderStatus.PREPARING: "Start preparing",
-    OrderStatus.SHIPPED: "Ship",
-    OrderStatus.DELIVERED: "Mark delivered",
-    OrderStatus.CANCELLED: "Cancel",
+    OrderStatus.PAID: _l("Mark paid"),
+    OrderStatus.PREPARING: _l("Start preparing"),
+    OrderStatus.SHIPPED: _l("Ship"),
+    OrderStatus.DELIVERED: _l("Mark delivered"),
+    OrderStatus.CANCELLED: _l("Cancel"),
 }
 
 
 def next_moves(status: str) -> list[tuple[str, str]]:
     """The legal next statuses of an order in `status` (LEGAL_MOVES), as (status, button label)."""
     legal = LEGAL_MOVES.get(OrderStatus(status), frozenset())
-    return [(move.value, label) for move, label in MOVE_LABELS.items() if move in legal]
+    return [(move.value, str(label)) for move, label in MOVE_LABELS.items() if move in legal]
 
 
 def _filters() -> dict:
@@ -146,7 +149,7 @@ def reply(order_id: int):
         return refused(error, "dashboard.orders.detail", order_id=order_id)
     if is_fetch():
         return "", 204
-    flash("Reply sent.", "success")
+    flash(_("Reply sent."), "success")
     return back("dashboard.orders.detail", order_id=order_id)
 
 
@@ -164,5 +167,8 @@ def change_status(order_id: int):
         return refused(error, "dashboard.orders.detail", order_id=order_id)
     if is_fetch():
         return _render_row(order, auth_services.users_by_ids([order.user_id]).get(order.user_id))
-    flash(f"Order #{order.id} is now {order.status}.", "success")
+    flash(
+        _("Order #%(order_id)s is now %(status)s.", order_id=order.id, status=texts.status_label(order.status)),
+        "success",
+    )
     return back("dashboard.orders.detail", order_id=order.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from novacart.dashboard.common import actor_id, back, cursor_for, page_args, refused, utc_from_local
 from novacart.dashboard.forms import ActionForm, PromotionForm, parse_interests
@@ -31,7 +32,9 @@ def index():
             status = 422
         else:
             flash(
-                f"“{promotion.title}” is on its way." if send_at is None else f"“{promotion.title}” is scheduled.",
+                _("“%(title)s” is on its way.", title=promotion.title)
+                if send_at is None
+                else _("“%(title)s” is scheduled.", title=promotion.title),
                 "success",
             )
             return redirect(url_for(".index"))
@@ -71,5 +74,5 @@ def cancel(promotion_id: int):
         promotion = promotions.cancel_promotion(actor_id(), promotion_id)
     except DomainError as error:
         return refused(error, "dashboard.promotions.index")
-    flash(f"“{promotion.title}” is cancelled.", "success")
+    flash(_("“%(title)s” is cancelled.", title=promotion.title), "success")
     return back("dashboard.promotions.index")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -70,7 +72,7 @@ def get_product(product_id: int, *, include_inactive: bool = False) -> Product:
     """Raises NotFoundError, also for a deactivated product unless `include_inactive`."""
     product = db.session.get(Product, product_id)
     if product is None or (not product.is_active and not include_inactive):
-        raise NotFoundError(f"Product {product_id} does not exist.")
+        raise NotFoundError(_l("Product %(id)s does not exist.", id=product_id))
     return product
 
 
@@ -85,14 +87,14 @@ def _sku_taken(sku: str, except_id: int | None = None) -> bool:
 def create_product(actor_id: int, data: dict[str, Any]) -> Product:
     """Add a product to the catalogue, recording its opening stock. Raises DuplicateSkuError."""
     if _sku_taken(data["sku"]):
-        raise DuplicateSkuError(f"SKU {data['sku']} is already in use.")
+        raise DuplicateSkuError(_l("SKU %(sku)s is already in use.", sku=data["sku"]))
     stock = data.pop("stock", 0)
     product = Product(**data, stock=stock)
     db.session.add(product)
     try:
         db.session.flush()
     except IntegrityError as exc:  # a concurrent create took the SKU between check and insert
-        raise DuplicateSkuError(f"SKU {data['sku']} is already in use.") from exc
+        raise DuplicateSkuError(_l("SKU %(sku)s is already in use.", sku=data["sku"])) from exc
     if stock:
         db.session.add(
             StockMovement(
@@ -108,7 +110,7 @@ def update_product(actor_id: int, product_id: int, changes: dict[str, Any]) -> P
     """Change a product's details (not its stock). Raises NotFoundError, DuplicateSkuError."""
     product = get_product(product_id, include_inactive=True)
     if "sku" in changes and _sku_taken(changes["sku"], except_id=product.id):
-        raise DuplicateSkuError(f"SKU {changes['sku']} is already in use.")
+        raise DuplicateSkuError(_l("SKU %(sku)s is already in use.", sku=changes["sku"]))
     previous_stock_state = product.stock
     old_threshold = product.low_stock_threshold
     for key, value in changes.items():
@@ -158,11 +160,15 @@ def change_stock(
         # that made the UPDATE match nothing, and the answer must name that change.
         product = db.session.get(Product, product_id, populate_existing=True)
         if product is None:
-            raise NotFoundError(f"Product {product_id} does not exist.")
+            raise NotFoundError(_l("Product %(id)s does not exist.", id=product_id))
         if require_active and not product.is_active:
-            raise ProductUnavailableError(f"{product.name} is no longer sold.", product_id=product_id)
+            raise ProductUnavailableError(_l("%(name)s is no longer sold.", name=product.name), product_id=product_id)
         raise InsufficientStockError(
-            f"Only {product.stock} of {product.name} left.", product_id=product_id, available=product.stock
+            lazy_ngettext(
+                "Only %(num)s of %(name)s left.", "Only %(num)s of %(name)s left.", product.stock, name=product.name
+            ),
+            product_id=product_id,
+            available=product.stock,
         )
     previous = new_stock - delta
     db.session.add(
@@ -257,7 +263,7 @@ def post_review(user_id: int, product_id: int, rating: int, body: str) -> Review
     product = get_product(product_id)
     exists = db.session.scalar(select(Review.id).where(Review.product_id == product_id, Review.user_id == user_id))
     if exists is not None:
-        raise DuplicateReviewError("You have already reviewed this product.")
+        raise DuplicateReviewError(_l("You have already reviewed this product."))
     review = Review(product_id=product_id, user_id=user_id, rating=rating, body=body.strip())
     db.session.add(review)
     db.session.flush()

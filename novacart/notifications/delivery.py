@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from novacart import metrics, realtime, wire
-from novacart.auth.models import Role, User
+from novacart.auth.models import DEFAULT_LOCALE, Role, User
 from novacart.db import on_commit, transactional, utcnow
 from novacart.errors import ConflictError, ErrorCode, ValidationError
 from novacart.extensions import db
@@ -67,9 +68,25 @@ def notify(
     variant: str = types.DEFAULT_VARIANT,
     **params: Any,
 ) -> list[dict[str, Any]]:
-    """Store and queue one notification of `kind` per user, written from the type's texts. Caller commits."""
-    title, message = kind.render(variant, **params)
-    return create_many(user_ids, kind.name, title, message, data, source_key=source_key)
+    """Store and queue one notification of `kind` per user, written from the type's texts in each user's
+    locale: the users are grouped by locale and each group's text is rendered once. Caller commits."""
+    created: list[dict[str, Any]] = []
+    for locale, group in locales_of(user_ids).items():
+        title, message = kind.render(variant, locale, **params)
+        created += create_many(group, kind.name, title, message, data, source_key=source_key)
+    return created
+
+
+def locales_of(user_ids: Iterable[int]) -> dict[str, list[int]]:
+    """The users grouped by their locale, each group in the given order (an unknown id: the default)."""
+    user_ids = list(dict.fromkeys(user_ids))
+    if not user_ids:
+        return {}
+    known = dict(db.session.execute(select(_USERS.c.id, _USERS.c.locale).where(_USERS.c.id.in_(user_ids))).all())
+    groups: dict[str, list[int]] = {}
+    for user_id in user_ids:
+        groups.setdefault(known.get(user_id) or DEFAULT_LOCALE, []).append(user_id)
+    return groups
 
 
 def create_many(
@@ -162,9 +179,9 @@ def create(
     """
     recipient = db.session.execute(_RECIPIENT, {"user_id": user_id}).first()
     if recipient is None:
-        raise ValidationError("No such user.", {"user_id": ["No user with this id."]})
+        raise ValidationError(_l("No such user."), {"user_id": ["No user with this id."]})
     if preferences.turned_off(type_, recipient.disabled_types):
-        raise TypeDisabledError(f"User {user_id} has turned off {type_} notifications.")
+        raise TypeDisabledError(_l("User %(id)s has turned off %(type)s notifications.", id=user_id, type=type_))
     created = _store([user_id], type_, title, message, data, source_key=None, skip=set())
     logger.info("user %s sent a %s notification to user %s", actor_id, type_, user_id)
     return created[0]

@@ -16,13 +16,15 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 
+from novacart import i18n
 from novacart.auth import services as auth_services
 from novacart.auth.models import Role
 from novacart.db import run_after_commit, utcnow
 from novacart.extensions import db
-from novacart.money import format_money
+from novacart.money import Money
 from novacart.notifications import delivery, types
 from novacart.notifications.models import OrderAlert
 
@@ -74,8 +76,8 @@ def order_placed(order_id: int, customer_id: int, total_cents: int) -> None:
             {"order_id": order_id},
             source_key=f"new-order:{order_id}",
             order_id=order_id,
-            customer=customer.name if customer else "A customer",
-            total=format_money(total_cents),
+            customer=customer.name if customer else _l("A customer"),
+            total=Money(total_cents),
         )
         run_after_commit()
     elif claimed:
@@ -90,7 +92,7 @@ def _send_digest(order_ids: list[int]) -> None:
         source_key=f"new-orders:{order_ids[0]}",  # each order is claimed once: its first id names the digest
         variant="digest",
         count=len(order_ids),
-        orders=", ".join(f"#{i}" for i in order_ids),
+        orders=i18n.OrderNumbers(tuple(order_ids)),
     )
     run_after_commit()
 

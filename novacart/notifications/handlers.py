@@ -8,16 +8,19 @@ what a client needs to link to the order or product.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
-from novacart import events
+from novacart import events, i18n
 from novacart.auth.models import Role
 from novacart.db import run_after_commit
 from novacart.inventory import events as inventory_events
 from novacart.inventory import services as inventory_services
-from novacart.money import format_money
+from novacart.money import Money
 from novacart.notifications import delivery, digests, types
 from novacart.orders import events as order_events
 
@@ -39,7 +42,7 @@ def on_order_placed(event_id: int, payload: dict[str, Any]) -> None:
         source_key=_key(event_id),
         variant="pending",
         order_id=order_id,
-        total=format_money(payload["total_cents"]),
+        total=Money(payload["total_cents"]),
     )
     run_after_commit()
     digests.order_placed(order_id, payload["user_id"], payload["total_cents"])
@@ -48,7 +51,7 @@ def on_order_placed(event_id: int, payload: dict[str, Any]) -> None:
 @events.subscribe(order_events.ORDER_STATUS_CHANGED)
 def on_order_status_changed(event_id: int, payload: dict[str, Any]) -> None:
     """The customer hears of every move of their order (orderUpdate is emitted by orders itself)."""
-    order_id, status, note = payload["order_id"], payload["status"], payload.get("note")
+    order_id, status = payload["order_id"], payload["status"]
     if not types.ORDER_STATUS.has_variant(status):
         return
     delivery.notify(
@@ -63,10 +66,26 @@ def on_order_status_changed(event_id: int, payload: dict[str, Any]) -> None:
         source_key=_key(event_id),
         variant=status,
         order_id=order_id,
-        tracking=payload.get("tracking_number") or "to follow",
-        reason=f" ({note})" if note and status == "cancelled" else "",
+        tracking=payload.get("tracking_number") or _l("to follow"),
+        reason=_cancel_reason(payload) if status == "cancelled" else "",
     )
     run_after_commit()
+
+
+def _ttl() -> LazyString:
+    """How long an order may stay unpaid, written when (and in the locale in which) it is rendered."""
+    return LazyString(i18n.localize, timedelta(seconds=current_app.config["PENDING_ORDER_TTL_SECONDS"]))
+
+
+def _cancel_reason(payload: dict[str, Any]) -> Any:
+    """Why an order was cancelled, as its notification says it: the note an employee typed (as typed),
+    "not paid within 30 minutes" in the customer's language when the shop cancelled it unpaid, else nothing."""
+    note = payload.get("note")
+    if payload.get("by") is None:  # the sweep of unpaid orders
+        return _l(" (not paid within %(duration)s)", duration=_ttl())
+    if not note or note == order_events.CANCELLED_BY_CUSTOMER:
+        return ""
+    return f" ({note})"
 
 
 @events.subscribe(order_events.PAYMENT_REFUNDED)
@@ -85,7 +104,7 @@ def on_payment_refunded(event_id: int, payload: dict[str, Any]) -> None:
         source_key=_key(event_id),
         variant="refunded",
         order_id=payload["order_id"],
-        amount=format_money(payload["amount_cents"]),
+        amount=Money(payload["amount_cents"]),
     )
     run_after_commit()
 
@@ -158,7 +177,7 @@ def on_payment_confirmed(event_id: int, payload: dict[str, Any]) -> None:
         {"order_id": payload["order_id"], "payment_id": payload["payment_id"], "amount_cents": payload["amount_cents"]},
         source_key=_key(event_id),
         order_id=payload["order_id"],
-        amount=format_money(payload["amount_cents"]),
+        amount=Money(payload["amount_cents"]),
         provider=payload["provider"],
     )
     run_after_commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
 from novacart import realtime, wire
@@ -32,7 +33,7 @@ def unread_count(user_id: int) -> int:
 def _owned(user_id: int, notification_id: int) -> Notification:
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.user_id != user_id:
-        raise NotFoundError(f"Notification {notification_id} does not exist.")
+        raise NotFoundError(_l("Notification %(id)s does not exist.", id=notification_id))
     return notification
 
 

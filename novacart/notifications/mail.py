@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from novacart import i18n
 from novacart.notifications import types
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,11 @@ def link_for(notification: dict[str, Any]) -> str | None:
 
 def compose(recipient: Recipient, notification: dict[str, Any]) -> EmailMessage:
     """The message for one notification: subject = its title, text and HTML in the recipient's language."""
+    with i18n.speaking(recipient.locale):
+        return _compose(recipient, notification)
+
+
+def _compose(recipient: Recipient, notification: dict[str, Any]) -> EmailMessage:
     kind = types.REGISTRY.get(notification["type"])
     unsubscribe = (
         f"{current_app.config['PUBLIC_URL'].rstrip('/')}/unsubscribe/"
@@ -83,7 +89,7 @@ def compose(recipient: Recipient, notification: dict[str, Any]) -> EmailMessage:
     context = {
         "recipient": recipient,
         "notification": notification,
-        "label": kind.label if kind else notification["type"],
+        "label": str(kind.label) if kind else notification["type"],
         "link": link_for(notification),
         "unsubscribe": unsubscribe,
         "preferences": f"{current_app.config['PUBLIC_URL'].rstrip('/')}/preferences",

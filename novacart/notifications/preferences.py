@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from novacart.auth import services as auth_services
@@ -45,12 +46,13 @@ def users_with_type_disabled(user_ids: Sequence[int], type_: str) -> set[int]:
 
 
 def types_for(role: Role) -> list[dict[str, Any]]:
-    """The types a user of `role` may receive, as GET /api/notifications/types lists them."""
+    """The types a user of `role` may receive, as GET /api/notifications/types lists them (labels and
+    descriptions in the locale in force)."""
     return [
         {
             "type": kind.name,
-            "label": kind.label,
-            "description": kind.description,
+            "label": str(kind.label),
+            "description": str(kind.description),
             "icon": kind.icon,
             "always_on": kind.always_on,
             "channels": list(kind.channels),
@@ -93,7 +95,7 @@ def _apply_channels(pref: NotificationPreference, channels: dict[str, dict[str, 
         if type_ not in types.REGISTRY or channel not in types.REGISTRY[type_].channels
     ]
     if problems:
-        raise ValidationError("Some types cannot use that channel.", {"channels": problems})
+        raise ValidationError(_l("Some types cannot use that channel."), {"channels": problems})
     merged = {channel: dict(values) for channel, values in (pref.channel_overrides or {}).items()}
     for channel, switches in channels.items():
         merged.setdefault(channel, {}).update(switches)
@@ -128,11 +130,11 @@ def update_preferences(
     if switches:
         unknown = sorted(set(switches) - types.known(switches))
         if unknown:
-            raise ValidationError("Unknown notification types.", {"types": [f"Unknown type: {t}" for t in unknown]})
+            raise ValidationError(_l("Unknown notification types."), {"types": [f"Unknown type: {t}" for t in unknown]})
         forced = sorted(t for t, on in switches.items() if not on and t in types.always_on())
         if forced:
             raise ValidationError(
-                "Order updates are transactional and cannot be turned off.",
+                _l("Order updates are transactional and cannot be turned off."),
                 {"types": [f"{t} cannot be turned off." for t in forced]},
             )
         pref = db.session.get(NotificationPreference, user_id) or NotificationPreference(user_id=user_id)

@@ -7,8 +7,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
+from novacart import i18n
 from novacart.auth.models import Role, User
 from novacart.db import on_commit, run_after_commit, transactional, utcnow
 from novacart.errors import ConflictError, ErrorCode, NotFoundError, ValidationError
@@ -69,8 +71,8 @@ def create_promotion(
     now = utcnow()
     if send_at is not None and send_at < now - SEND_AT_GRACE:
         raise SendAtPassedError(
-            "That time has passed: pick a later one, or send now.",
-            {"send_at": ["That time has passed: pick a later one, or send now."]},
+            _l("That time has passed: pick a later one, or send now."),
+            {"send_at": [_l("That time has passed: pick a later one, or send now.")]},
         )
     promotion = Promotion(
         title=title.strip(),
@@ -102,7 +104,7 @@ def cancel_promotion(actor_id: int, promotion_id: int) -> Promotion:
     """Cancel a scheduled promotion. Raises NotFoundError, PromotionNotCancellableError."""
     promotion = db.session.get(Promotion, promotion_id)
     if promotion is None:
-        raise NotFoundError(f"Promotion {promotion_id} does not exist.")
+        raise NotFoundError(_l("Promotion %(id)s does not exist.", id=promotion_id))
     claimed = db.session.execute(
         update(Promotion)
         .where(Promotion.id == promotion_id, Promotion.status == PromotionStatus.SCHEDULED)
@@ -110,7 +112,13 @@ def cancel_promotion(actor_id: int, promotion_id: int) -> Promotion:
         .execution_options(synchronize_session=False)
     ).rowcount
     if not claimed:
-        raise PromotionNotCancellableError(f"Promotion {promotion_id} is already {promotion.status}.")
+        raise PromotionNotCancellableError(
+            _l(
+                "Promotion %(id)s is already %(status)s.",
+                id=promotion_id,
+                status=i18n.status_word(promotion.status, "promotion"),
+            )
+        )
     db.session.refresh(promotion)
     logger.info("user %s cancelled promotion %s", actor_id, promotion_id)
     return promotion

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
 from sqlalchemy import delete, select
@@ -74,7 +75,7 @@ def public_key() -> str:
     """The VAPID public key as browsers want it for `applicationServerKey`: base64url, uncompressed point."""
     key = vapid()
     if key is None:
-        raise PushNotConfiguredError("Web Push is not configured on this shop (VAPID_PRIVATE_KEY).")
+        raise PushNotConfiguredError(_l("Web Push is not configured on this shop (VAPID_PRIVATE_KEY)."))
     raw = key.public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from novacart import i18n
 from novacart.auth.security import EMPLOYEES, auth_required, get_current_user
 from novacart.errors import ApiBlueprint
 from novacart.extensions import limiter
@@ -108,8 +109,11 @@ def delete_notification(notification_id: int) -> None:
 @auth_required()
 @api_bp.response(200, NotificationTypeSchema(many=True))
 def list_types() -> list[dict]:
-    """The notification types you may receive: label, description, icon, whether it is always on, its channels."""
-    return preferences.types_for(get_current_user().role)
+    """The notification types you may receive: label, description (in your language), icon, whether it is
+    always on, its channels."""
+    user = get_current_user()
+    with i18n.speaking(user.locale):
+        return preferences.types_for(user.role)
 
 
 @api_bp.route("/notifications/preferences", methods=["GET"])

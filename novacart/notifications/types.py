@@ -14,6 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from novacart import i18n
 from novacart.auth.models import Role
 
 IN_APP, EMAIL, PUSH = "in_app", "email", "push"
@@ -26,18 +30,32 @@ DEFAULT_VARIANT = ""
 
 
 @dataclass(frozen=True)
-class Texts:
-    """A title and a message, each a template with %(name)s parameters."""
+class Plural:
+    """A text whose wording follows a count parameter: `Plural("%(count)s new order", "%(count)s new orders",
+    "count")` (extracted by `make messages` as a singular and plural pair)."""
 
-    title: str
-    message: str
+    singular: str
+    plural: str
+    count: str
+
+    def __mod__(self, values: Mapping[str, Any]) -> str:
+        return ngettext(self.singular, self.plural, int(values[self.count]), **values)
+
+
+@dataclass(frozen=True)
+class Texts:
+    """A title and a message, each a translatable template with %(name)s parameters (lazy: the catalog
+    of the locale in force is read when it is rendered)."""
+
+    title: Any
+    message: Any
 
 
 @dataclass(frozen=True)
 class NotificationType:
     name: str
-    label: str
-    description: str
+    label: Any  # lazy texts: str() in the locale in force
+    description: Any
     icon: str
     audience: frozenset[Role]
     always_on: bool = False
@@ -48,16 +66,24 @@ class NotificationType:
     def for_role(self, role: Role) -> bool:
         return role in self.audience
 
-    def render(self, variant: str = DEFAULT_VARIANT, **params: Any) -> tuple[str, str]:
-        """The title and message of this variant with `params` filled in.
+    def render(self, variant: str = DEFAULT_VARIANT, locale: str | None = None, **params: Any) -> tuple[str, str]:
+        """The title and message of this variant in `locale` (else the locale in force), with `params`
+        filled in: money (novacart.money.Money), dates and lazy texts written for that locale.
 
         Raises KeyError for a variant the type does not have (a programming error, not user input).
         """
         texts = self.texts[variant]
-        return texts.title % params, texts.message % params
+        with i18n.speaking(locale or i18n.current()):
+            values = {key: i18n.localize(value) for key, value in params.items()}
+            return _text(texts.title) % values, _text(texts.message) % values
 
     def has_variant(self, variant: str) -> bool:
         return variant in self.texts
+
+
+def _text(text: Any) -> Any:
+    """A lazy text as the locale in force writes it; a Plural as it is (it translates when filled in)."""
+    return text if isinstance(text, Plural) else str(text)
 
 
 REGISTRY: dict[str, NotificationType] = {}
@@ -102,8 +128,8 @@ def known(names_: Iterable[str]) -> set[str]:
 ORDER_STATUS = register(
     NotificationType(
         name="order_status",
-        label="Order updates",
-        description="Your order's progress: received, paid, being prepared, shipped, delivered or cancelled.",
+        label=_l("Order updates"),
+        description=_l("Your order's progress: received, paid, being prepared, shipped, delivered or cancelled."),
         icon="package",
         audience=CUSTOMERS,
         always_on=True,
@@ -111,33 +137,35 @@ ORDER_STATUS = register(
         default_channels=(IN_APP, EMAIL, PUSH),
         texts={
             "pending": Texts(
-                "Order #%(order_id)s received",
-                "We received your order #%(order_id)s (%(total)s). Pay for it to have it prepared.",
+                _l("Order #%(order_id)s received"),
+                _l("We received your order #%(order_id)s (%(total)s). Pay for it to have it prepared."),
             ),
             "paid": Texts(
-                "Order #%(order_id)s is paid",
-                "We received your payment for order #%(order_id)s. We'll start preparing it shortly.",
+                _l("Order #%(order_id)s is paid"),
+                _l("We received your payment for order #%(order_id)s. We'll start preparing it shortly."),
             ),
             "preparing": Texts(
-                "Order #%(order_id)s is being prepared",
-                "We're packing order #%(order_id)s in our warehouse.",
+                _l("Order #%(order_id)s is being prepared"),
+                _l("We're packing order #%(order_id)s in our warehouse."),
             ),
             "shipped": Texts(
-                "Order #%(order_id)s has shipped",
-                "Your order #%(order_id)s has shipped — tracking %(tracking)s.",
+                _l("Order #%(order_id)s has shipped"),
+                _l("Your order #%(order_id)s has shipped — tracking %(tracking)s."),
             ),
             "delivered": Texts(
-                "Order #%(order_id)s was delivered",
-                "Your order #%(order_id)s was delivered. Enjoy, and tell us what you think!",
+                _l("Order #%(order_id)s was delivered"),
+                _l("Your order #%(order_id)s was delivered. Enjoy, and tell us what you think!"),
             ),
             "cancelled": Texts(
-                "Order #%(order_id)s was cancelled",
-                "Your order #%(order_id)s was cancelled%(reason)s. Any reserved items were restocked.",
+                _l("Order #%(order_id)s was cancelled"),
+                _l("Your order #%(order_id)s was cancelled%(reason)s. Any reserved items were restocked."),
             ),
             "refunded": Texts(
-                "Refund for order #%(order_id)s",
-                "We refunded %(amount)s for order #%(order_id)s, which was cancelled. "
-                "It reaches your account in a few days.",
+                _l("Refund for order #%(order_id)s"),
+                _l(
+                    "We refunded %(amount)s for order #%(order_id)s, which was cancelled. "
+                    "It reaches your account in a few days."
+                ),
             ),
         },
     )
@@ -146,16 +174,20 @@ ORDER_STATUS = register(
 LOW_STOCK = register(
     NotificationType(
         name="low_stock",
-        label="Low stock",
-        description="A product's stock fell to or below its threshold.",
+        label=_l("Low stock"),
+        description=_l("A product's stock fell to or below its threshold."),
         icon="alert",
         audience=EMPLOYEES,
         texts={
             "": Texts(
-                "Low stock: %(name)s",
-                "Only %(stock)s left of %(name)s (SKU %(sku)s); the threshold is %(threshold)s.",
+                _l("Low stock: %(name)s"),
+                Plural(
+                    "Only %(stock)s left of %(name)s (SKU %(sku)s); the threshold is %(threshold)s.",
+                    "Only %(stock)s left of %(name)s (SKU %(sku)s); the threshold is %(threshold)s.",
+                    "stock",
+                ),
             ),
-            "out": Texts("Low stock: %(name)s", "%(name)s (SKU %(sku)s) is out of stock."),
+            "out": Texts(_l("Low stock: %(name)s"), _l("%(name)s (SKU %(sku)s) is out of stock.")),
         },
     )
 )
@@ -163,14 +195,14 @@ LOW_STOCK = register(
 NEW_REVIEW = register(
     NotificationType(
         name="new_review",
-        label="New reviews",
-        description="A customer reviewed a product.",
+        label=_l("New reviews"),
+        description=_l("A customer reviewed a product."),
         icon="star",
         audience=ADMINS,
         texts={
             "": Texts(
-                "New %(rating)s★ review of %(product)s",
-                "%(author)s rated %(product)s %(rating)s/5: “%(excerpt)s”",
+                _l("New %(rating)s★ review of %(product)s"),
+                _l("%(author)s rated %(product)s %(rating)s/5: “%(excerpt)s”"),
             )
         },
     )
@@ -179,14 +211,14 @@ NEW_REVIEW = register(
 PAYMENT_RECEIVED = register(
     NotificationType(
         name="payment_received",
-        label="Payments received",
-        description="A customer's payment was confirmed by the payment provider.",
+        label=_l("Payments received"),
+        description=_l("A customer's payment was confirmed by the payment provider."),
         icon="card",
         audience=ADMINS,
         texts={
             "": Texts(
-                "Payment received: order #%(order_id)s",
-                "%(amount)s paid for order #%(order_id)s (%(provider)s).",
+                _l("Payment received: order #%(order_id)s"),
+                _l("%(amount)s paid for order #%(order_id)s (%(provider)s)."),
             )
         },
     )
@@ -195,16 +227,20 @@ PAYMENT_RECEIVED = register(
 BACK_IN_STOCK = register(
     NotificationType(
         name="back_in_stock",
-        label="Back in stock",
-        description="A product on your waitlist can be ordered again.",
+        label=_l("Back in stock"),
+        description=_l("A product on your waitlist can be ordered again."),
         icon="restock",
         audience=CUSTOMERS,
         channels=(IN_APP, EMAIL, PUSH),
         default_channels=(IN_APP, EMAIL, PUSH),
         texts={
             "": Texts(
-                "Back in stock: %(name)s",
-                "%(name)s is back in stock (%(stock)s available). Order before it runs out again.",
+                _l("Back in stock: %(name)s"),
+                Plural(
+                    "%(name)s is back in stock (%(stock)s available). Order before it runs out again.",
+                    "%(name)s is back in stock (%(stock)s available). Order before it runs out again.",
+                    "stock",
+                ),
             )
         },
     )
@@ -213,8 +249,8 @@ BACK_IN_STOCK = register(
 PROMOTION = register(
     NotificationType(
         name="promotion",
-        label="Promotions",
-        description="Offers that match your interests. Their text is written by our staff.",
+        label=_l("Promotions"),
+        description=_l("Offers that match your interests. Their text is written by our staff."),
         icon="tag",
         audience=CUSTOMERS,
         channels=(IN_APP, EMAIL, PUSH),
@@ -224,13 +260,20 @@ PROMOTION = register(
 NEW_ORDER = register(
     NotificationType(
         name="new_order",
-        label="New orders",
-        description="A customer placed an order. Orders placed in a burst arrive together, in one digest.",
+        label=_l("New orders"),
+        description=_l("A customer placed an order. Orders placed in a burst arrive together, in one digest."),
         icon="cart",
         audience=EMPLOYEES,
         texts={
-            "": Texts("New order #%(order_id)s", "%(customer)s placed order #%(order_id)s (%(total)s)."),
-            "digest": Texts("%(count)s new orders", "Orders %(orders)s were placed since the last alert."),
+            "": Texts(_l("New order #%(order_id)s"), _l("%(customer)s placed order #%(order_id)s (%(total)s).")),
+            "digest": Texts(
+                Plural("%(count)s new order", "%(count)s new orders", "count"),
+                Plural(
+                    "Order %(orders)s was placed since the last alert.",
+                    "Orders %(orders)s were placed since the last alert.",
+                    "count",
+                ),
+            ),
         },
     )
 )
@@ -238,16 +281,16 @@ NEW_ORDER = register(
 MESSAGE = register(
     NotificationType(
         name="message",
-        label="Messages",
-        description="Someone wrote in the conversation on an order: our staff to you, or a customer to the shop.",
+        label=_l("Messages"),
+        description=_l("Someone wrote in the conversation on an order: our staff to you, or a customer to the shop."),
         icon="message",
         audience=EVERYONE,
         channels=(IN_APP, EMAIL, PUSH),
         default_channels=(IN_APP, EMAIL, PUSH),
         texts={
             # To the order's customer, from an employee; the text is quoted as its author typed it.
-            "": Texts("New message about order #%(order_id)s", "%(author)s: %(excerpt)s"),
-            "to_staff": Texts("%(author)s wrote about order #%(order_id)s", "%(excerpt)s"),
+            "": Texts(_l("New message about order #%(order_id)s"), _l("%(author)s: %(excerpt)s")),
+            "to_staff": Texts(_l("%(author)s wrote about order #%(order_id)s"), _l("%(excerpt)s")),
         },
     )
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template
 
-from novacart import ops
+from novacart import i18n, ops
 from novacart.auth import services as auth_services
 from novacart.errors import DomainError
 from novacart.notifications import mail, preferences, types
@@ -39,11 +39,15 @@ def unsubscribe(token: str):
         except DomainError:
             abort(404)
         done = True
-    page = render_template(
-        "unsubscribe.html",
-        kind=kind,
-        channel=channel,
-        done=done,
-        preferences_url=current_app.config["PUBLIC_URL"].rstrip("/") + "/preferences",
-    )
+    user = auth_services.users_by_ids([user_id]).get(user_id)
+    with i18n.speaking(
+        user.locale if user else i18n.current()
+    ):  # the page speaks the language of the user the link was made for
+        page = render_template(
+            "unsubscribe.html",
+            kind=kind,
+            channel=channel,
+            done=done,
+            preferences_url=current_app.config["PUBLIC_URL"].rstrip("/") + "/preferences",
+        )
     return ops.secured(current_app.make_response(page))

@@ -11,6 +11,10 @@ def order_placed_payload(order) -> dict:
     return {"order_id": order.id, "user_id": order.user_id, "total_cents": order.total_cents, "status": order.status}
 
 
+# The history note of a cancel by the order's own customer (no reason to tell them: they did it).
+CANCELLED_BY_CUSTOMER = "Cancelled by customer"
+
+
 def status_changed_payload(order, previous_status: str, change) -> dict:
     return {
         "order_id": order.id,

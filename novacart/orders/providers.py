@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 import stripe
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from novacart.db import on_commit
 from novacart.errors import BadRequestError, ServiceUnavailableError
@@ -124,7 +125,9 @@ def _calling_stripe(what: str, call: Callable[[stripe.StripeClient], T]) -> T:
     except stripe.StripeError as error:
         # Stripe's message and codes only: never the request, which may carry the customer's details.
         logger.error("stripe refused to %s: %s (%s, %s)", what, type(error).__name__, error.code, error.user_message)
-        raise PaymentProviderUnavailableError("The payment provider did not answer; try again in a moment.") from error
+        raise PaymentProviderUnavailableError(
+            _l("The payment provider did not answer; try again in a moment.")
+        ) from error
 
 
 class StripePaymentProvider:

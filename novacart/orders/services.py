@@ -10,11 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from novacart import events, realtime, wire
+from novacart import events, i18n, realtime, wire
 from novacart.auth import services as auth_services
 from novacart.auth.models import User
 from novacart.db import on_commit, transactional, utcnow
@@ -132,7 +133,8 @@ def _check_pending_orders(user_id: int) -> None:
     )
     if pending >= limit:
         raise TooManyPendingOrdersError(
-            f"You have {pending} unpaid orders; pay or cancel one before placing another.", limit=limit
+            _l("You have %(count)s unpaid orders; pay or cancel one before placing another.", count=pending),
+            limit=limit,
         )
 
 
@@ -154,7 +156,7 @@ def get_order(viewer: User, order_id: int) -> Order:
     """Raises NotFoundError, also for another customer's order (its existence is not revealed)."""
     order = db.session.get(Order, order_id)
     if order is None or (not viewer.is_employee and order.user_id != viewer.id):
-        raise NotFoundError(f"Order {order_id} does not exist.")
+        raise NotFoundError(_l("Order %(order_id)s does not exist.", order_id=order_id))
     return order
 
 
@@ -167,7 +169,13 @@ def _move(order: Order, status: str, *, by: int | None, note: str | None) -> Non
     previous = order.status
     if not order.can_move_to(status):
         raise IllegalTransitionError(
-            f"Order #{order.id} is {previous}; it cannot become {status}.", current_status=previous
+            _l(
+                "Order #%(order_id)s is %(status)s; it cannot become %(target)s.",
+                order_id=order.id,
+                status=i18n.status_word(previous),
+                target=i18n.status_word(status),
+            ),
+            current_status=previous,
         )
     now = utcnow()
     result = db.session.execute(
@@ -178,7 +186,13 @@ def _move(order: Order, status: str, *, by: int | None, note: str | None) -> Non
     )
     if result.rowcount != 1:
         db.session.refresh(order)
-        raise IllegalTransitionError(f"Order #{order.id} changed meanwhile; it is now {order.status}.")
+        raise IllegalTransitionError(
+            _l(
+                "Order #%(order_id)s changed meanwhile; it is now %(status)s.",
+                order_id=order.id,
+                status=i18n.status_word(order.status),
+            )
+        )
     change = OrderStatusChange(order_id=order.id, status=str(status), at=now, by=by, note=note)
     db.session.add(change)
     db.session.flush()
@@ -212,7 +226,7 @@ def change_status(
         )
     elif tracking_number:
         raise ValidationError(
-            "Only a shipped order has a tracking number.", {"tracking_number": ["Only with shipped."]}
+            _l("Only a shipped order has a tracking number."), {"tracking_number": ["Only with shipped."]}
         )
     _move(order, status, by=actor_id, note=note)
     if status == OrderStatus.CANCELLED:
@@ -231,13 +245,18 @@ def cancel_order(actor_id: int, order_id: int, note: str | None = None) -> Order
     order = get_order(actor, order_id)
     if not actor.is_employee and order.status not in CUSTOMER_CANCELLABLE:
         raise IllegalTransitionError(
-            f"Order #{order.id} is already {order.status}; contact us to cancel it.", current_status=order.status
+            _l(
+                "Order #%(order_id)s is already %(status)s; contact us to cancel it.",
+                order_id=order.id,
+                status=i18n.status_word(order.status),
+            ),
+            current_status=order.status,
         )
     _move(
         order,
         OrderStatus.CANCELLED,
         by=actor_id,
-        note=note or ("Cancelled by customer" if not actor.is_employee else None),
+        note=note or (order_events.CANCELLED_BY_CUSTOMER if not actor.is_employee else None),
     )
     _after_cancel(order, actor_id)
     return order
@@ -365,9 +384,15 @@ def start_payment(actor_id: int, order_id: int) -> dict[str, Any]:
     actor = auth_services.get_user(actor_id)
     order = get_order(actor, order_id)
     if order.user_id != actor.id:
-        raise PermissionDeniedError("Only the customer who placed the order pays for it.")
+        raise PermissionDeniedError(_l("Only the customer who placed the order pays for it."))
     if order.status != OrderStatus.PENDING:
-        raise PaymentNotAllowedError(f"Order #{order.id} is {order.status}; only a pending order can be paid.")
+        raise PaymentNotAllowedError(
+            _l(
+                "Order #%(order_id)s is %(status)s; only an order awaiting payment can be paid.",
+                order_id=order.id,
+                status=i18n.status_word(order.status),
+            )
+        )
     provider = providers.payment_provider()
     pending = db.session.scalar(
         select(Payment)

@@ -286,7 +286,7 @@ def test_board_shows_each_order_with_customer_lines_total_and_address(sign_in, m
         "dora@example.test",
         "A4 copy paper",
         "Gel pens",
-        "$19.47",
+        "€19.47",
         "5 Quill Lane",
         "pending",
     ):
@@ -412,7 +412,7 @@ def test_order_detail_shows_lines_total_address_and_history(sign_in, world):
     text = page_text(client.get(f"/dashboard/orders/{world['order']}"))
     for expected in (
         "A4 copy paper",
-        "$10.00",
+        "€10.00",
         "12 Stationery Road",
         "Springfield",
         "Carla Customer",
@@ -618,7 +618,7 @@ def test_mark_read_and_mark_all_read(sign_in):
     unread = page_text(client.get("/dashboard/notifications/?unread=1"))
     assert f'id="notification-{first}"' not in unread and "n1" in unread
     response = submit(client, "/dashboard/notifications/read-all", follow_redirects=True)
-    assert "2 marked read." in page_text(response)
+    assert "2 notifications marked read." in page_text(response)
     assert inbox.unread_count(staff_id) == 0
 
 

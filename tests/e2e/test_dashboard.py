@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import contextmanager
 
 import pytest
 
@@ -29,14 +30,14 @@ LIVE_MS = 10_000  # first load + Socket.IO handshake on a busy 2-core machine
 UPDATE_MS = 5_000  # an event travelling worker → Redis → web → browser, plus the row's fetch
 
 
-@pytest.fixture
-def staff_page(request, browser, system, staff_user, tmp_path):
-    """A staff member's browser tab, signed in to the dashboard with the live connection up."""
+@contextmanager
+def dashboard_tab(request, browser, system, tmp_path, *, locale: str = "en-GB", timezone_id: str = "Europe/London"):
+    """A browser tab on the system, with a post-mortem (screenshot, console, logs) if the test failed."""
     context = browser.new_context(
         base_url=system.url,
         viewport={"width": 1440, "height": 900},
-        locale="en-GB",
-        timezone_id="Europe/London",
+        locale=locale,
+        timezone_id=timezone_id,
         color_scheme="light",
     )
     context.set_default_timeout(15_000)
@@ -44,7 +45,6 @@ def staff_page(request, browser, system, staff_user, tmp_path):
     page = context.new_page()
     console.attach(page, "dashboard")
     failed_before = request.session.testsfailed
-    sign_in(page, staff_user["email"])
     yield page
     if request.session.testsfailed > failed_before:  # post-mortem: what the tab showed and said
         try:
@@ -54,6 +54,14 @@ def staff_page(request, browser, system, staff_user, tmp_path):
         print(f"screenshot in {tmp_path}", *console.lines, *console.page_errors, system.logs(), sep="\n")
     context.close()
     assert console.page_errors == [], "uncaught errors in the page"
+
+
+@pytest.fixture
+def staff_page(request, browser, system, staff_user, tmp_path):
+    """A staff member's browser tab, signed in to the dashboard with the live connection up."""
+    with dashboard_tab(request, browser, system, tmp_path) as page:
+        sign_in(page, staff_user["email"])
+        yield page
 
 
 def sign_in(page, email: str) -> None:
@@ -88,6 +96,24 @@ def move(system, staff_user, order_id: int, *statuses: str) -> None:
         assert response.status_code == 200, response.text
 
 
+def add_products(system, staff_user, catalogue: list[tuple[str, int]], category: str = "office") -> list[int]:
+    """Products (name, price in cents) with plenty in stock, added through the API → their ids."""
+    ids = []
+    for name, price in catalogue:
+        body = {
+            "sku": f"SHOT-{uuid.uuid4().hex[:8]}",
+            "name": name,
+            "category": category,
+            "price_cents": price,
+            "stock": 200,
+            "low_stock_threshold": 5,
+        }
+        response = system.api("POST", "/api/products", staff_user["token"], json=body)
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    return ids
+
+
 def status_of(row):
     return row.locator("[data-status-badge]")
 
@@ -107,19 +133,7 @@ def test_orders_board_screenshot(system, staff_page, staff_user, tmp_path_factor
         ("Sticky notes, 12 pads", 899),
         ("LED desk lamp", 3499),
     ]
-    ids = []
-    for name, price in catalogue:
-        body = {
-            "sku": f"SHOT-{uuid.uuid4().hex[:8]}",
-            "name": name,
-            "category": "office",
-            "price_cents": price,
-            "stock": 200,
-            "low_stock_threshold": 5,
-        }
-        response = system.api("POST", "/api/products", staff_user["token"], json=body)
-        assert response.status_code == 201, response.text
-        ids.append(response.json()["id"])
+    ids = add_products(system, staff_user, catalogue)
     people = [
         (
             "Nora Lindqvist",

@@ -38,7 +38,7 @@ def test_placing_an_order_confirms_it_to_the_customer(client, customer, make_pro
         "status": "pending",
         "previous_status": None,
     }
-    assert note["title"] == f"Order #{order_id} received" and "$5.00" in note["message"]
+    assert note["title"] == f"Order #{order_id} received" and "€5.00" in note["message"]
 
 
 def test_a_first_order_rings_at_once_and_a_burst_rings_once(app, client, make_user, staff, admin, make_product):

@@ -89,7 +89,7 @@ def test_payment_goes_to_admins_and_paid_to_the_customer(client, customer, admin
     client.post(f"/api/orders/{order_id}/pay", headers=customer[1])
     [admin_note] = notifications_of(client, admin[1], type="payment_received")
     assert admin_note["data"]["order_id"] == order_id
-    assert "$25.00" in admin_note["message"]
+    assert "€25.00" in admin_note["message"]
     paid, received = notifications_of(client, customer[1])  # newest first
     assert paid["type"] == "order_status" and paid["data"]["status"] == "paid"
     assert received["data"]["status"] == "pending" and received["title"] == f"Order #{order_id} received"

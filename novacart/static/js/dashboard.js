@@ -12,6 +12,15 @@
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrfToken = csrfMeta ? csrfMeta.getAttribute("content") : "";
   var latestAtLoad = parseInt(body.dataset.latestNotification || "0", 10);
+  var locale = document.documentElement.lang || undefined;
+  // The page's texts in the employee's language (data-texts, from novacart/dashboard/texts.py), by their English.
+  var texts = {};
+  try { texts = JSON.parse(body.dataset.texts || "{}"); } catch (e) { texts = {}; }
+  function t(english, values) {
+    var text = texts[english] || english;
+    Object.keys(values || {}).forEach(function (key) { text = text.split("{" + key + "}").join(String(values[key])); });
+    return text;
+  }
 
   // -- helpers -----------------------------------------------------------------------------------
 
@@ -44,16 +53,16 @@
   function errorText(response) {
     var type = response.headers.get("Content-Type") || "";
     if (type.indexOf("json") !== -1) {
-      return response.json().then(function (body) { return body.detail || "That did not work."; });
+      return response.json().then(function (body) { return body.detail || t("That did not work."); });
     }
-    return Promise.resolve(response.status === 400 ? "The page expired: reload it and try again." : "That did not work (" + response.status + ").");
+    return Promise.resolve(response.status === 400 ? t("The page expired: reload it and try again.") : t("That did not work ({status}).", { status: response.status }));
   }
 
   // -- times in the viewer's zone ----------------------------------------------------------------
 
-  var sameDay = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-  var sameYear = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-  var otherYear = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+  var sameDay = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
+  var sameYear = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  var otherYear = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
 
   function localiseTimes(root) {
     var now = new Date();
@@ -63,7 +72,7 @@
       if (isNaN(when)) return;
       var format = when.toDateString() === now.toDateString() ? sameDay : when.getFullYear() === now.getFullYear() ? sameYear : otherYear;
       el.title = el.textContent;
-      el.textContent = (format === sameDay ? "today " : "") + format.format(when);
+      el.textContent = (format === sameDay ? t("today") + " " : "") + format.format(when);
       el.dataset.localised = "1";
     });
   }
@@ -101,6 +110,16 @@
     if (Number.isInteger(data.order_id)) return "/dashboard/orders/" + data.order_id;
     if (Number.isInteger(data.product_id)) return "/dashboard/inventory/" + data.product_id;
     return "/dashboard/notifications/";
+  }
+
+  // -- the language menu: applies on change (its button stays for pages without JavaScript) ------
+
+  function setUpLanguageMenu() {
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      var apply = select.form.querySelector("[data-language-apply]");
+      if (apply) apply.hidden = true;
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
   }
 
   // -- the unread count in the navigation --------------------------------------------------------
@@ -177,11 +196,11 @@
     buttons.forEach(function (b) { b.disabled = true; });
     send(form.action, { method: "POST", body: data })
       .then(function (response) {
-        if (!response.ok) return errorText(response).then(function (text) { toast("Not done", text, { error: true }); });
+        if (!response.ok) return errorText(response).then(function (text) { toast(t("Not done"), text, { error: true }); });
         return handler(form, response);
       })
       .catch(function (error) {
-        if (error.message !== "signed out") toast("Not done", "The server could not be reached. Try again.", { error: true });
+        if (error.message !== "signed out") toast(t("Not done"), t("The server could not be reached. Try again."), { error: true });
       })
       .finally(function () { buttons.forEach(function (b) { b.disabled = false; }); });
   });
@@ -443,7 +462,7 @@
         .then(function (body) {
           if (!body) return;
           count.textContent = String(body.recipients);
-          noun.textContent = body.recipients === 1 ? "customer" : "customers";
+          noun.textContent = body.recipients === 1 ? t("customer") : t("customers");
         })
         .catch(function () {})
         .finally(function () { audience.classList.remove("is-loading"); });
@@ -548,7 +567,7 @@
       window.clearTimeout(fallbackTimer);
       fallbackTimer = null;
       if (pollTimer || socket.connected) return;
-      show("polling", "Live (polling)");
+      show("polling", t("Live (polling)"));
       resync(); // what changed before polling began
       pollTimer = window.setInterval(poll, POLL_MS);
       poll();
@@ -572,7 +591,7 @@
       var wasPolling = Boolean(pollTimer);
       stopPolling();
       failures = 0;
-      show("live", "Live");
+      show("live", t("Live"));
       retryDelay = 2000;
       // Rooms do not survive a reconnect: follow this page's orders again.
       followed.clear();
@@ -583,14 +602,14 @@
       connectedBefore = true;
     });
     socket.on("disconnect", function () {
-      if (!pollTimer) show("connecting", "Reconnecting…");
+      if (!pollTimer) show("connecting", t("Reconnecting…"));
       armFallback();
     });
     socket.on("connect_error", function () {
       failures += 1;
       if (failures >= 2) startPolling();
       else armFallback();
-      if (!pollTimer) show("offline", "Offline");
+      if (!pollTimer) show("offline", t("Offline"));
       // A refusal by the server (no session, Redis briefly down) is not retried by the client itself.
       if (!socket.active) {
         window.setTimeout(function () { if (!socket.connected) socket.connect(); }, retryDelay);
@@ -630,6 +649,7 @@
   }
 
   localiseTimes(document);
+  setUpLanguageMenu();
   setUpPromotionForm();
   scrollConversation();
   connect();
