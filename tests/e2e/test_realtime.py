@@ -45,6 +45,33 @@ def test_staff_status_change_reaches_only_the_customers_socket(system, staff_use
     assert [n["title"] for n in bob_socket.of("notification")][:-1] == [] and bob_socket.of("orderUpdate") == []
 
 
+def test_an_order_placed_rings_the_customers_bell_and_the_staffs(system, staff_user, admin_user, product, recorders):
+    # given a customer, a staff member and an admin online (the admin on the other web process)
+    customer = system.register("Gina")
+    customer_socket = recorders(customer["token"]).connect()
+    staff_socket = recorders(staff_user["token"]).connect()
+    admin_socket = recorders(admin_user["token"], url=system.web_url(1)).connect()
+    # when the customer places an order
+    order_id = place_order(system, customer, product(), qty=2)
+    # then the customer hears it was received
+    [received] = customer_socket.wait_for(
+        "notification", lambda n: n["type"] == "order_status" and n["data"]["order_id"] == order_id
+    )
+    assert received["data"]["status"] == "pending" and received["data"]["previous_status"] is None
+
+    # and staff and admins hear of it: at once after a quiet spell, else in the digest that ends the
+    # window other tests' orders opened (NEW_ORDER_DIGEST_SECONDS, 60 s here as in production)
+    def names_the_order(n):
+        data = n["data"]
+        return n["type"] == "new_order" and (data.get("order_id") == order_id or order_id in data.get("order_ids", []))
+
+    for employee_socket in (staff_socket, admin_socket):
+        [announced] = employee_socket.wait_for("notification", names_the_order, timeout=90)
+        assert f"#{order_id}" in announced["title"] + announced["message"]
+    # and the customer is not told what staff are told
+    assert [n for n in customer_socket.of("notification") if n["type"] == "new_order"] == []
+
+
 def test_a_notification_created_through_one_web_process_reaches_a_client_on_the_other(system, staff_user, recorders):
     customer = system.register("Carol")
     on_second = recorders(customer["token"], url=system.web_url(1)).connect()
