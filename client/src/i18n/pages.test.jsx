@@ -27,7 +27,7 @@ describe("pages in Italian", () => {
         created_at: "2026-11-22T10:00:00+00:00",
         updated_at: "2026-11-22T12:00:00+00:00",
         history: [
-          { status: "pending", at: "2026-11-22T10:00:00+00:00", by: "customer", note: null },
+          { status: "pending", at: "2026-11-22T10:00:00+00:00", by: "customer", note: "Order placed" },
           { status: "shipped", at: "2026-11-22T12:00:00+00:00", by: "staff", note: null },
         ],
       },
@@ -42,6 +42,7 @@ describe("pages in Italian", () => {
     expect(screen.getByTestId("order-status")).toHaveAttribute("data-status", "shipped");
     const steps = within(screen.getByTestId("order-timeline")).getAllByRole("listitem");
     expect(steps[0]).toHaveTextContent("in attesa di pagamento");
+    expect(steps[0]).toHaveTextContent("Ordine effettuato"); // the note NovaCart wrote, in Italian
     expect(steps[1]).toHaveTextContent("spedito");
     expect(steps[1]).toHaveTextContent("In viaggio verso di te");
     expect(steps[1]).toHaveTextContent(/22 nov 2026/);

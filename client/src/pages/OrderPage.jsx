@@ -14,6 +14,7 @@ import { useApiQuery, useMutation } from "../hooks/useApiQuery.js";
 import { useFollowOrders } from "../hooks/useFollowOrders.js";
 import { currentLocale } from "../i18n/index.js";
 import { formatDateTime } from "../i18n/format.js";
+import { orderNote } from "./orderNotes.js";
 import { useNotificationCenter } from "../notifications/NotificationsContext.jsx";
 import { StripePayment, returnedFromStripe } from "../payments/StripePayment.jsx";
 
@@ -140,7 +141,7 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
                     {formatDateTime(step.at, currentLocale())}
                   </time>
                 )}
-                {step.note && <span className="timeline__note">{step.note}</span>}
+                {step.note && <span className="timeline__note">{orderNote(step.note, currentLocale())}</span>}
               </li>
             );
           })}
