@@ -207,7 +207,8 @@ class Config:
     VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:ops@novacart.localhost")
     # Push endpoints must be https and outside NovaCart's own networks; tests and development may allow any.
     WEBPUSH_ALLOW_ANY_ENDPOINT = _bool("WEBPUSH_ALLOW_ANY_ENDPOINT", False)
-    CHANNEL_SWEEP_SECONDS = float(os.environ.get("CHANNEL_SWEEP_SECONDS", "30"))
+    # Beat checks what waited out its channel's delay, and starts due retries, this often.
+    CHANNEL_SWEEP_SECONDS = float(os.environ.get("CHANNEL_SWEEP_SECONDS", "5"))
     # A send claimed this long ago and never finished lost its worker: the sweep tries it again.
     CHANNEL_STUCK_AFTER_SECONDS = float(os.environ.get("CHANNEL_STUCK_AFTER_SECONDS", "600"))
     CHANNEL_HORIZON_HOURS = float(os.environ.get("CHANNEL_HORIZON_HOURS", "48"))  # older ones are not chased
@@ -390,6 +391,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = True
     SESSION_COOKIE_SECURE = False  # the test client speaks plain HTTP
     WEBPUSH_ALLOW_ANY_ENDPOINT = True  # the tests' push service listens on 127.0.0.1
+    EMAIL_AFTER_SECONDS = PUSH_AFTER_SECONDS = 0.0  # in-process: checked at once (eager); the system tests wait
     MAIL_DIR = os.environ.get("TEST_MAIL_DIR") or str(Path(tempfile.gettempdir()) / "novacart-test-mail")
 
 

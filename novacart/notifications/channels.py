@@ -1,13 +1,14 @@
 """Other channels: e-mail and Web Push for what no open page showed within a delay, once per channel.
 
-In-app comes first. Storing a notification schedules, per channel its type may use, a check after
-EMAIL_AFTER_SECONDS / PUSH_AFTER_SECONDS (a Celery countdown; beat's sweep catches what a lost task
-missed). The check sends only what is still unacknowledged (no client showed it), whose user keeps
-the channel on for the type, and that has no row for the channel yet. Sending claims a
-`channel_sends` row first (`sending`, unique per notification and channel), then sends, then marks it
-`sent` or `failed`: a retried or duplicated task sends nothing twice. A worker killed between sending
-and marking leaves `sending`; the sweep retries such a row only after CHANNEL_STUCK_AFTER_SECONDS, so
-in that rare case an e-mail can go twice (docs/reliability.md).
+In-app comes first. Beat's sweep checks, per channel its type may use, each notification older than
+EMAIL_AFTER_SECONDS / PUSH_AFTER_SECONDS (a delay of 0 checks at once, see `schedule`). The check
+sends only what is still unacknowledged (no client showed it), whose user keeps the channel on for
+the type, and that has no row for the channel yet. Sending claims a `channel_sends` row first
+(`sending`, unique per notification and channel), then sends, then marks it `sent` or `failed`: a
+retried or duplicated task sends nothing twice. A transient failure leaves `sending` with the time
+of the next attempt (`retry_at`), which the sweep starts. A worker killed between sending and
+marking leaves `sending` without one; the sweep retries such a row only after
+CHANNEL_STUCK_AFTER_SECONDS, so in that rare case an e-mail can go twice (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from novacart import metrics
@@ -46,14 +47,19 @@ def delay(channel: str) -> float:
 
 
 def schedule(created: Sequence[dict[str, Any]]) -> None:
-    """After the commit, check these new notifications once their channels' delays have passed. Caller commits."""
+    """After the commit, check these new notifications at once on each channel whose delay is 0. Caller commits.
+
+    A channel with a delay is checked by beat's sweep (every CHANNEL_SWEEP_SECONDS) once the delay has
+    passed. There is no countdown task: a Celery worker holding ETA tasks when its Redis restarts stops
+    consuming (celery/celery#1307, #2731), and then every task behind them waits too; the fault test of a
+    Redis restart lost nine order updates that way.
+    """
     from novacart.notifications import tasks
 
     for channel in OTHER_CHANNELS:
         ids = [row["id"] for row in created if channel in _channels_of(row["type"])]
-        if ids:
-            countdown = delay(channel)
-            on_commit(lambda c=channel, i=ids, d=countdown: tasks.check_channel.apply_async((c, i), countdown=d))
+        if ids and delay(channel) <= 0:
+            on_commit(lambda c=channel, i=ids: tasks.check_channel.delay(c, i))
 
 
 def _channels_of(type_: str) -> tuple[str, ...]:
@@ -197,7 +203,8 @@ def finish(
 
 
 def sweep(batch: int = 1000) -> int:
-    """Beat's catch-up: check what a lost task never checked, and retry sends whose worker died. Commits."""
+    """Beat's pass: check what waited out its channel's delay, start the retries that are due, and retry
+    sends whose worker died. Commits."""
     from novacart.notifications import tasks
 
     now, started = utcnow(), 0
@@ -219,15 +226,16 @@ def sweep(batch: int = 1000) -> int:
         if ids:
             started += check(channel, ids)
     stuck_before = now - timedelta(seconds=current_app.config["CHANNEL_STUCK_AFTER_SECONDS"])
-    # A row whose owner waits to retry is not stuck until that retry is late too: taking it over earlier
-    # could send twice (the owner's retry sends as soon as the server is back).
-    last_sign_of_life = func.coalesce(_SENDS.c.retry_at, _SENDS.c.updated_at)
+    # A transient failure left its row `sending` with the time of its next attempt (`retry_at`): the attempt
+    # starts here once that time has come. A row without one that has not moved for a long while lost its
+    # worker mid-send.
+    due_or_stuck = or_(_SENDS.c.retry_at <= now, and_(_SENDS.c.retry_at.is_(None), _SENDS.c.updated_at < stuck_before))
     stuck = db.session.execute(
-        select(_SENDS.c.notification_id, _SENDS.c.channel, _SENDS.c.claimed_by)
-        .where(_SENDS.c.status == SendStatus.SENDING, last_sign_of_life < stuck_before)
+        select(_SENDS.c.notification_id, _SENDS.c.channel, _SENDS.c.claimed_by, _SENDS.c.attempts)
+        .where(_SENDS.c.status == SendStatus.SENDING, due_or_stuck)
         .limit(batch)
     ).all()
-    for notification_id, channel, old_token in stuck:
+    for notification_id, channel, old_token, attempts in stuck:
         token = f"sweep-{uuid.uuid4().hex}"
         moved = db.session.execute(
             update(ChannelSend)
@@ -237,13 +245,13 @@ def sweep(batch: int = 1000) -> int:
                 ChannelSend.claimed_by == old_token,
                 ChannelSend.status == SendStatus.SENDING,
             )
-            .values(claimed_by=token, updated_at=utcnow())
+            .values(claimed_by=token, retry_at=None, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         ).rowcount
         db.session.commit()
         if moved:
-            logger.warning("%s of notification %s was left sending; trying again", channel, notification_id)
-            tasks.send_channel.delay(notification_id, channel, token)
+            logger.info("%s of notification %s: attempt %d", channel, notification_id, (attempts or 0) + 1)
+            tasks.send_channel.delay(notification_id, channel, token, (attempts or 0) + 1)
             started += 1
     return started
 

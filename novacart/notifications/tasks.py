@@ -53,29 +53,31 @@ def prune_order_alerts() -> int:
 
 @shared_task(name="notifications.check_channel")
 def check_channel(channel: str, notification_ids: list[int]) -> int:
-    """After a channel's delay: send by e-mail or push what no client has shown yet (channels.check)."""
+    """Send by e-mail or push what no client has shown yet (channels.check): at once for a channel
+    without delay; beat's sweep checks the others."""
     return channels.check(channel, notification_ids)
 
 
-SEND_MAX_RETRIES = 8
+SEND_MAX_ATTEMPTS = 9
 
 
-@shared_task(name="notifications.send_channel", bind=True, max_retries=SEND_MAX_RETRIES)
-def send_channel(self, notification_id: int, channel: str, token: str | None) -> str:
-    """Send one notification on one channel, once: claim, send, record. Transient failures (the mail
-    server or push service down) retry with a doubling wait, up to about 40 minutes in all."""
+@shared_task(name="notifications.send_channel", bind=True)
+def send_channel(self, notification_id: int, channel: str, token: str | None, attempt: int = 1) -> str:
+    """Send one notification on one channel, once: claim, send, record. A transient failure (the mail
+    server or push service down) is recorded with the time of the next attempt, a doubling wait from 5 s
+    to 10 minutes (about 40 minutes in all), and beat's sweep starts that attempt when it is due: no
+    countdown task waits in the broker (see channels.schedule)."""
     token = token or self.request.id
     if not channels.claim(notification_id, channel, token):
         return "not ours"
     outcome = channels.send(notification_id, channel, token)
-    retries = self.request.retries
-    if outcome.status is None and retries < SEND_MAX_RETRIES:
-        countdown = min(600, 5 * 2**retries)
-        channels.finish(notification_id, channel, token, outcome, attempts=retries + 1, retry_in=countdown)
-        raise self.retry(countdown=countdown, args=(notification_id, channel, token))
+    if outcome.status is None and attempt < SEND_MAX_ATTEMPTS:
+        wait = min(600, 5 * 2 ** (attempt - 1))
+        channels.finish(notification_id, channel, token, outcome, attempts=attempt, retry_in=wait)
+        return "retry"
     if outcome.status is None:
-        outcome = channels.Outcome(SendStatus.FAILED, f"gave up after {retries + 1} attempts: {outcome.error}")
-    channels.finish(notification_id, channel, token, outcome, attempts=retries + 1)
+        outcome = channels.Outcome(SendStatus.FAILED, f"gave up after {attempt} attempts: {outcome.error}")
+    channels.finish(notification_id, channel, token, outcome, attempts=attempt)
     return str(outcome.status)
 
 
