@@ -1,9 +1,12 @@
 /** Routes and the providers every page shares. */
+import { useTranslation } from "react-i18next";
 import { BrowserRouter, Route, Routes } from "react-router";
+import "./i18n/index.js";
 import { AuthProvider, useAuth } from "./auth/AuthContext.jsx";
 import { RequireAuth } from "./auth/RequireAuth.jsx";
 import { CartProvider } from "./cart/CartContext.jsx";
 import { Header } from "./components/Header.jsx";
+import { LocaleFollowsUser } from "./i18n/LanguageMenu.jsx";
 import { NotificationsProvider } from "./notifications/NotificationsContext.jsx";
 import { NotificationTypesProvider } from "./notifications/NotificationTypes.jsx";
 import { Toasts } from "./notifications/Toasts.jsx";
@@ -21,6 +24,7 @@ import { SignupPage } from "./pages/SignupPage.jsx";
 export function AppProviders({ children, socketFactory, socketOptions }) {
   return (
     <AuthProvider>
+      <LocaleFollowsUser />
       <CartProvider>
         <NotificationTypesProvider>
           <NotificationsProvider socketFactory={socketFactory} socketOptions={socketOptions}>
@@ -34,10 +38,11 @@ export function AppProviders({ children, socketFactory, socketOptions }) {
 
 function Layout({ children }) {
   const { user } = useAuth();
+  const { t } = useTranslation();
   return (
     <>
       <a className="skip-link" href="#main">
-        Skip to content
+        {t("header.skip_link")}
       </a>
       <Header />
       <main id="main" className="page" tabIndex={-1}>

@@ -10,6 +10,20 @@ import { notificationTarget } from "./notifications/target.js";
 
 export const FALLBACK_TITLE = "NovaCart";
 export const FALLBACK_MESSAGE = "You have a new notification.";
+// The server writes a push's words in the user's language; only this fallback is the worker's own. The worker
+// has no catalogs (it is one small script), so it carries this one sentence, by the browser's language.
+const FALLBACK_MESSAGES = {
+  en: FALLBACK_MESSAGE,
+  it: "Hai una nuova notifica.",
+  es: "Tienes una notificación nueva.",
+  vi: "Bạn có một thông báo mới.",
+};
+
+/** The fallback sentence in `language` ("it-IT" → Italian), English for any other. */
+export function fallbackMessage(language) {
+  const base = typeof language === "string" ? language.toLowerCase().split(/[-_]/)[0] : "";
+  return Object.hasOwn(FALLBACK_MESSAGES, base) ? FALLBACK_MESSAGES[base] : FALLBACK_MESSAGE;
+}
 
 /** The notification a push carries; a payload that is not a JSON object becomes a bare message. */
 export function readPush(data) {
@@ -25,9 +39,9 @@ export function readPush(data) {
 }
 
 /** `showNotification`'s arguments for a notification: title, body, tag (its id) and the page to open. */
-export function notificationDisplay(notification) {
+export function notificationDisplay(notification, language) {
   const title = typeof notification.title === "string" && notification.title.trim() ? notification.title : FALLBACK_TITLE;
-  const body = typeof notification.message === "string" && notification.message ? notification.message : FALLBACK_MESSAGE;
+  const body = typeof notification.message === "string" && notification.message ? notification.message : fallbackMessage(language);
   const options = { body, data: { url: notificationTarget(notification) ?? "/" } };
   // The tag makes a second push of the same notification replace the first instead of stacking.
   if (notification.id != null) options.tag = String(notification.id);
@@ -38,7 +52,7 @@ export function notificationDisplay(notification) {
 
 /** `push`: show it. The browser wants a notification for every push (userVisibleOnly), so there always is one. */
 export function onPush(event, scope) {
-  const { title, options } = notificationDisplay(readPush(event.data));
+  const { title, options } = notificationDisplay(readPush(event.data), scope.navigator?.language);
   event.waitUntil(scope.registration.showNotification(title, options));
 }
 

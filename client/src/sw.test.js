@@ -130,6 +130,20 @@ describe("service worker: push", () => {
   });
 });
 
+describe("service worker: the fallback's language", () => {
+  it("says the fallback in the browser's language among the shop's, else in English", async () => {
+    const shown = [];
+    for (const language of ["it-IT", "es", "vi-VN", "de-DE"]) {
+      const scope = workerScope();
+      scope.navigator = { language };
+      onPush(pushEvent(undefined), scope);
+      await vi.waitFor(() => expect(scope.shown).toHaveLength(1));
+      shown.push(scope.shown[0].body);
+    }
+    expect(shown).toEqual(["Hai una nuova notifica.", "Tienes una notificación nueva.", "Bạn có một thông báo mới.", "You have a new notification."]);
+  });
+});
+
 describe("service worker: notification click", () => {
   it("focuses the tab already showing the order", async () => {
     const other = tab(`${ORIGIN}/`);

@@ -1,9 +1,10 @@
 /**
  * fetch() for /api: JSON in and out, the Bearer token, refresh before expiry and once on a 401,
- * and problem details turned into ApiError. A refresh the server refuses ends the session ("expired").
+ * the client's language as Accept-Language, and problem details turned into ApiError. A refresh the server refuses ends the session ("expired").
  */
 import { ApiError, networkError, parseProblem } from "./problem.js";
 import { noteServerDate } from "./clock.js";
+import { currentLocale } from "../i18n/index.js";
 import { accessTokenLifetimeMs, clearSession, getAccessToken, getRefreshToken, refreshMarginMs, setSession } from "./session.js";
 
 let refreshing = null;
@@ -63,7 +64,8 @@ function buildUrl(path, params) {
 }
 
 async function send(url, { method, body, headers, signal, token }) {
-  const init = { method, headers: { Accept: "application/json", ...headers }, signal };
+  // Problem `detail`s come back in the language the client shows (CONTRACT.md "Languages").
+  const init = { method, headers: { Accept: "application/json", "Accept-Language": currentLocale(), ...headers }, signal };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);

@@ -4,9 +4,12 @@
  * Every error the client surfaces is an ApiError. Components branch on `code` (stable, snake_case),
  * never on `title` or `detail` wording, and show `fieldErrors` next to the matching fields.
  */
+import i18n from "../i18n/index.js";
 
 /**
  * Every error `code` the client knows, with the sentence shown when the server sends no `detail`.
+ * These are the English words; the UI shows the catalog's `errors.<code>` in the client's language
+ * (i18n/locales/*.json), falling back to these.
  *
  * The keys are the server's `ErrorCode` (novacart/errors.py) plus the client's own `network_error` and
  * `error`; a server test reads this object literal and compares its keys with that enum, so keep it one
@@ -165,22 +168,33 @@ export async function parseProblem(response) {
   });
 }
 
-/** The sentence to show for an error, chosen by status and `code`. */
-export function describeError(error) {
+/** The client's own sentence for `code`, in the language shown now. */
+export function codeSentence(code) {
+  const fallback = Object.hasOwn(KNOWN_CODES, code) ? KNOWN_CODES[code] : "";
+  return fallback ? i18n.t(`errors.${code}`, { defaultValue: fallback }) : "";
+}
+
+/**
+ * The sentence to show for an error, chosen by status and `code`, in the language shown now. The server's
+ * `detail` follows the Accept-Language the client sends (api/client.js), so it is shown when it says more.
+ * `bare` leaves out the "Not enough stock:" lead for a caller that shows it as a title.
+ */
+export function describeError(error, { bare = false } = {}) {
   if (!error) return "";
-  if (!(error instanceof ApiError)) return error.message || KNOWN_CODES.error;
+  if (!(error instanceof ApiError)) return error.message || codeSentence("error");
   if (error.status === 429) {
-    return error.retryAfter != null ? `Too many attempts. Try again in ${error.retryAfter} s.` : KNOWN_CODES.rate_limited;
+    return error.retryAfter != null ? i18n.t("errors.retry_in", { count: error.retryAfter }) : codeSentence("rate_limited");
   }
+  if (error.code === "network_error") return codeSentence("network_error");
   if (error.code === "insufficient_stock") {
-    return `Not enough stock: ${error.detail || KNOWN_CODES.insufficient_stock}`;
+    const why = error.detail || codeSentence("insufficient_stock");
+    return bare ? why : i18n.t("errors.not_enough_stock", { detail: why });
   }
   if (error.status === 422 && Object.keys(error.fieldErrors).length && !error.detail) {
-    return KNOWN_CODES.validation_error;
+    return codeSentence("validation_error");
   }
-  if (error.status >= 500) return KNOWN_CODES.internal_error;
-  const known = Object.hasOwn(KNOWN_CODES, error.code) ? KNOWN_CODES[error.code] : "";
-  return error.detail || known || error.title || error.message || KNOWN_CODES.error;
+  if (error.status >= 500) return codeSentence("internal_error");
+  return error.detail || codeSentence(error.code) || error.title || error.message || codeSentence("error");
 }
 
 /** Messages for one field, matching either the exact key or a nested path under it. */

@@ -7,6 +7,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState } 
 import { useLocation, useNavigate } from "react-router";
 import { api, ensureFreshAccessToken } from "../api/client.js";
 import { useLatest } from "../hooks/useLatest.js";
+import { currentLocale } from "../i18n/index.js";
 import { forgetDevicePush } from "../push/device.js";
 import { accessTokenLifetimeMs, clearSession, refreshMarginMs, getAccessToken, getRefreshToken, getUser, setSession, subscribeSession } from "../api/session.js";
 
@@ -80,8 +81,9 @@ export function AuthProvider({ children }) {
     return body.user;
   }, []);
 
+  // The account starts in the language the visitor is reading (CONTRACT.md: register's optional `locale`).
   const register = useCallback(async (name, email, password) => {
-    const body = await api("/api/auth/register", { method: "POST", body: { name, email, password }, auth: false });
+    const body = await api("/api/auth/register", { method: "POST", body: { name, email, password, locale: currentLocale() }, auth: false });
     setSession({ accessToken: body.access_token, refreshToken: body.refresh_token, user: body.user });
     return body.user;
   }, []);

@@ -9,7 +9,10 @@
  * Text is shown as typed, as text (React escapes it); line breaks are kept by CSS.
  */
 import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { useAuth } from "../auth/AuthContext.jsx";
+import { currentLocale } from "../i18n/index.js";
+import { formatDateTime } from "../i18n/format.js";
 import { ErrorMessage } from "../components/ErrorMessage.jsx";
 import { useMutation } from "../hooks/useApiQuery.js";
 import { useDocumentVisible } from "../hooks/useDocumentVisible.js";
@@ -17,8 +20,8 @@ import { useNotificationCenter } from "../notifications/NotificationsContext.jsx
 import { MAX_CHARS, sendMessage } from "./api.js";
 import { useConversation } from "./useConversation.js";
 
-const ROLE_LABEL = { customer: "Customer", staff: "NovaCart team", admin: "NovaCart team" };
-const number = new Intl.NumberFormat();
+// The author's role as shown (`conversation.role_<role>`): staff and admins are both the shop's team.
+const ROLE_KEY = { customer: "role_customer", staff: "role_team", admin: "role_team" };
 
 function messageNotesAbout(items, orderId) {
   return items.filter((n) => n.type === "message" && !n.is_read && Number(n.data?.order_id) === orderId);
@@ -50,24 +53,25 @@ export function Conversation({ orderId }) {
 
   const { messages, hasEarlier } = data;
   const newCount = messages.filter((m) => marked.has(m.id) && m.from?.id !== user?.id).length;
+  const { t } = useTranslation();
 
   return (
     <section className="conversation" aria-labelledby="conversation-title" data-testid="conversation">
       <h2 id="conversation-title">
-        Conversation
+        {t("conversation.title")}
         {newCount > 0 && (
           <span className="conversation__count" data-testid="conversation-new-count">
-            {newCount} new
+            {t("conversation.new_count", { count: newCount })}
           </span>
         )}
       </h2>
       {isLoading ? (
-        <p className="muted">Loading the conversation…</p>
+        <p className="muted">{t("conversation.loading")}</p>
       ) : error && !messages.length ? (
         <div>
           <ErrorMessage error={error} />
           <button type="button" className="button button--secondary" onClick={() => refetch()}>
-            Try again
+            {t("common.try_again")}
           </button>
         </div>
       ) : (
@@ -95,6 +99,7 @@ export function Conversation({ orderId }) {
 function MessageList({ messages, me, marked, hasEarlier, isLoadingEarlier, onLoadEarlier, error }) {
   const list = useRef(null);
   const newestId = messages.length ? messages[messages.length - 1].id : null;
+  const { t } = useTranslation();
   // Follow the newest message (not when earlier ones are added at the top).
   useLayoutEffect(() => {
     if (list.current) list.current.scrollTop = list.current.scrollHeight;
@@ -103,7 +108,7 @@ function MessageList({ messages, me, marked, hasEarlier, isLoadingEarlier, onLoa
   if (!messages.length) {
     return (
       <p className="conversation__empty muted" data-testid="conversation-empty">
-        No messages about this order yet. Questions about it? Write below: the other side sees it at once.
+        {t("conversation.empty")}
       </p>
     );
   }
@@ -112,12 +117,12 @@ function MessageList({ messages, me, marked, hasEarlier, isLoadingEarlier, onLoa
       {hasEarlier && (
         <p>
           <button type="button" className="link-button" onClick={onLoadEarlier} disabled={isLoadingEarlier}>
-            {isLoadingEarlier ? "Loading earlier messages…" : "Show earlier messages"}
+            {isLoadingEarlier ? t("conversation.loading_earlier") : t("conversation.show_earlier")}
           </button>
         </p>
       )}
       <ErrorMessage error={error} />
-      <ol className="messages" ref={list} aria-label="Messages" data-testid="messages">
+      <ol className="messages" ref={list} aria-label={t("conversation.messages")} data-testid="messages">
         {messages.map((message) => {
           const mine = message.from?.id === me;
           const isNew = !mine && marked.has(message.id);
@@ -130,12 +135,12 @@ function MessageList({ messages, me, marked, hasEarlier, isLoadingEarlier, onLoa
               data-unread={isNew ? "true" : "false"}
             >
               <p className="message__meta">
-                <span className="message__author">{mine ? "You" : message.from?.name || "Someone"}</span>
-                {!mine && <span className="message__role">{ROLE_LABEL[message.from?.role] ?? ""}</span>}
+                <span className="message__author">{mine ? t("conversation.you") : message.from?.name || t("conversation.someone")}</span>
+                {!mine && <span className="message__role">{ROLE_KEY[message.from?.role] ? t(`conversation.${ROLE_KEY[message.from.role]}`) : ""}</span>}
                 <time className="message__time" dateTime={message.at}>
-                  {new Date(message.at).toLocaleString()}
+                  {formatDateTime(message.at, currentLocale())}
                 </time>
-                {isNew && <span className="message__new">New</span>}
+                {isNew && <span className="message__new">{t("conversation.new")}</span>}
               </p>
               <p className="message__text">{message.text}</p>
             </li>
@@ -153,6 +158,8 @@ function Compose({ orderId, onSent }) {
   const countId = useId();
   const length = draft.trim().length;
   const over = length > MAX_CHARS;
+  const { t } = useTranslation();
+  const number = new Intl.NumberFormat(currentLocale());
 
   const submit = async (event) => {
     event.preventDefault();
@@ -165,9 +172,9 @@ function Compose({ orderId, onSent }) {
   };
 
   return (
-    <form className="compose" onSubmit={submit} aria-label="Write a message">
+    <form className="compose" onSubmit={submit} aria-label={t("conversation.compose_label")}>
       <label htmlFor={inputId} className="compose__label">
-        Your message
+        {t("conversation.your_message")}
       </label>
       <textarea
         id={inputId}
@@ -180,14 +187,16 @@ function Compose({ orderId, onSent }) {
         }}
         aria-describedby={countId}
         aria-invalid={over || undefined}
-        placeholder="Ask a question or add a detail about this order"
+        placeholder={t("conversation.placeholder")}
       />
       <div className="compose__footer">
         <span id={countId} className={`compose__count${over ? " compose__count--over" : ""}`}>
-          {over ? `${number.format(length - MAX_CHARS)} characters too many` : `${number.format(length)} / ${number.format(MAX_CHARS)}`}
+          {over
+            ? t("conversation.too_long", { count: length - MAX_CHARS, number: number.format(length - MAX_CHARS) })
+            : `${number.format(length)} / ${number.format(MAX_CHARS)}`}
         </span>
         <button type="submit" className="button" disabled={!length || over || send.isPending}>
-          {send.isPending ? "Sending…" : "Send"}
+          {send.isPending ? t("conversation.sending") : t("conversation.send")}
         </button>
       </div>
       <ErrorMessage error={send.error} />

@@ -152,7 +152,7 @@ describe("the conversation on an order", () => {
     await userEvent.click(box);
     await userEvent.paste("x".repeat(2001));
 
-    expect(screen.getByText("1 characters too many")).toBeInTheDocument();
+    expect(screen.getByText("1 character too many")).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Send" })).toBeDisabled();
     expect(box).toHaveAttribute("aria-invalid", "true");
     await userEvent.type(box, "{backspace}");

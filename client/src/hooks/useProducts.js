@@ -1,4 +1,5 @@
 /** Products: the catalogue with filters and "load more" cursor paging, one product, and the category list. */
+import i18n from "../i18n/index.js";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../api/client.js";
 import { useApiQuery } from "./useApiQuery.js";
@@ -73,7 +74,7 @@ export function useCategories(current) {
 
 export function stockLabel(product) {
   if (!product) return "";
-  if (product.stock <= 0) return "Out of stock";
-  if (product.low_stock_threshold != null && product.stock <= product.low_stock_threshold) return `Only ${product.stock} left`;
-  return `${product.stock} in stock`;
+  if (product.stock <= 0) return i18n.t("stock.out");
+  if (product.low_stock_threshold != null && product.stock <= product.low_stock_threshold) return i18n.t("stock.only_left", { count: product.stock });
+  return i18n.t("stock.in", { count: product.stock });
 }

@@ -1,28 +1,19 @@
-/** Live-update indicator: "connected", "reconnecting" or "offline — polling" (and "connecting" at start). */
+/** Live-update indicator: "connected", "reconnecting" or "offline — polling" (and "connecting" at start), in the client's language. */
+import { useTranslation } from "react-i18next";
 import { useNotificationCenter } from "./NotificationsContext.jsx";
 
-export const STATUS_TEXT = {
-  connecting: "connecting",
-  connected: "connected",
-  reconnecting: "reconnecting",
-  polling: "offline — polling",
-};
-
-const STATUS_HELP = {
-  connecting: "Connecting for live updates",
-  connected: "Live updates are on",
-  reconnecting: "Live updates interrupted; reconnecting",
-  polling: "Live connection unavailable; checking for new notifications every few seconds",
-};
+/** The states shown; each one's words are the catalog's `connection.<state>` and `connection.<state>_help`. */
+export const STATUSES = ["connecting", "connected", "reconnecting", "polling"];
 
 export function ConnectionIndicator({ status }) {
-  if (!STATUS_TEXT[status]) return null;
+  const { t } = useTranslation();
+  if (!STATUSES.includes(status)) return null;
   return (
-    <span className={`conn conn--${status}`} title={STATUS_HELP[status]}>
+    <span className={`conn conn--${status}`} title={t(`connection.${status}_help`)}>
       <span className="conn__dot" aria-hidden="true" />
-      <span className="sr-only">Live updates: </span>
+      <span className="sr-only">{t("connection.prefix")} </span>
       <span data-testid="connection-status" data-status={status}>
-        {STATUS_TEXT[status]}
+        {t(`connection.${status}`)}
       </span>
     </span>
   );

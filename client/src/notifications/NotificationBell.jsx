@@ -1,5 +1,7 @@
-/** The bell button: accessible name "Notifications, N unread", and a badge capped at "99+". */
+/** The bell button: accessible name "Notifications, N unread" (in the client's language), and a badge capped at "99+". */
 import { forwardRef } from "react";
+import { useTranslation } from "react-i18next";
+import i18n from "../i18n/index.js";
 import { BellIcon } from "./icons.jsx";
 
 export function formatBadge(count) {
@@ -7,10 +9,11 @@ export function formatBadge(count) {
 }
 
 export function bellLabel(count) {
-  return count > 0 ? `Notifications, ${count} unread` : "Notifications";
+  return count > 0 ? i18n.t("bell.label_unread", { count }) : i18n.t("bell.label");
 }
 
 export const NotificationBell = forwardRef(function NotificationBell({ count = 0, expanded = false, onClick, controls = "notification-panel" }, ref) {
+  useTranslation(); // re-render when the language changes
   return (
     <button
       ref={ref}

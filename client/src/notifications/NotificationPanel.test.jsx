@@ -67,8 +67,8 @@ describe("notification panel", () => {
 
     const items = await within(panel).findAllByTestId("notification-item");
     expect(items.map((i) => i.dataset.id)).toEqual(["2", "1"]);
-    expect(items[0]).toHaveTextContent("2 min ago");
-    expect(items[1]).toHaveTextContent("2 h ago");
+    expect(items[0]).toHaveTextContent("2 minutes ago");
+    expect(items[1]).toHaveTextContent("2 hours ago");
     expect(items[0]).toHaveAttribute("data-read", "false");
     // The icon the server names for each type (GET /api/notifications/types), and the type's label.
     await waitFor(() => expect(items[0].querySelector(".type-icon--restock")).not.toBeNull());

@@ -4,6 +4,7 @@
  * is hidden), announced politely to screen readers through one live region that is always present.
  */
 import { useEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 import { useLatest } from "../hooks/useLatest.js";
 import { notificationTarget } from "./api.js";
@@ -16,6 +17,7 @@ export const TOAST_DURATION_MS = 6000;
 function Toast({ toast, paused, durationMs, onDismiss, onOpen }) {
   const { notification } = toast;
   const kind = useNotificationType(notification.type);
+  const { t } = useTranslation();
   const remaining = useRef(durationMs);
   const dismiss = useLatest(onDismiss);
 
@@ -38,11 +40,11 @@ function Toast({ toast, paused, durationMs, onDismiss, onOpen }) {
         {notification.message && <p className="toast__message">{notification.message}</p>}
         {target && onOpen && (
           <button type="button" className="link-button toast__open" onClick={() => onOpen(notification)}>
-            View
+            {t("toast.view")}
           </button>
         )}
       </div>
-      <button type="button" className="icon-button toast__close" aria-label={`Dismiss: ${notification.title}`} onClick={() => onDismiss(toast.id)}>
+      <button type="button" className="icon-button toast__close" aria-label={t("toast.dismiss_named", { title: notification.title })} onClick={() => onDismiss(toast.id)}>
         <svg viewBox="0 0 24 24" width="16" height="16" fill="none" stroke="currentColor" strokeWidth="2" aria-hidden="true">
           <path d="M6 6l12 12M18 6L6 18" />
         </svg>

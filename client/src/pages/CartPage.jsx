@@ -1,5 +1,6 @@
 /** The cart: change quantities, give a shipping address, place the order (409 when stock is short). */
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
 import { api } from "../api/client.js";
 import { fieldMessages } from "../api/problem.js";
@@ -21,17 +22,18 @@ export function CartPage() {
     }),
   );
   const shortProduct = error?.code === "insufficient_stock" ? Number(error.body?.product_id ?? NaN) : NaN;
+  const { t, i18n } = useTranslation();
 
   useEffect(() => {
-    document.title = "Cart · NovaCart";
-  }, []);
+    document.title = `${t("header.cart")} · NovaCart`;
+  }, [t, i18n.language]);
 
   if (lines.length === 0) {
     return (
       <section aria-labelledby="cart-title">
-        <h1 id="cart-title">Your cart</h1>
+        <h1 id="cart-title">{t("cart.title")}</h1>
         <p>
-          Your cart is empty. <Link to="/">Browse the shop</Link>
+          {t("cart.empty")} <Link to="/">{t("cart.browse")}</Link>
         </p>
       </section>
     );
@@ -48,18 +50,18 @@ export function CartPage() {
 
   return (
     <section aria-labelledby="cart-title">
-      <h1 id="cart-title">Your cart</h1>
+      <h1 id="cart-title">{t("cart.title")}</h1>
       <form onSubmit={submit} className="form form--wide">
         <table className="cart-table">
-          <caption className="sr-only">Items in your cart</caption>
+          <caption className="sr-only">{t("cart.caption")}</caption>
           <thead>
             <tr>
-              <th scope="col">Product</th>
-              <th scope="col">Price</th>
-              <th scope="col">Quantity</th>
-              <th scope="col">Subtotal</th>
+              <th scope="col">{t("cart.product")}</th>
+              <th scope="col">{t("cart.price")}</th>
+              <th scope="col">{t("cart.quantity")}</th>
+              <th scope="col">{t("cart.subtotal")}</th>
               <th scope="col">
-                <span className="sr-only">Actions</span>
+                <span className="sr-only">{t("cart.actions")}</span>
               </th>
             </tr>
           </thead>
@@ -71,15 +73,15 @@ export function CartPage() {
                 <tr key={line.product_id} className={short || messages.length ? "cart-row--error" : undefined}>
                   <th scope="row">
                     <Link to={`/products/${line.product_id}`}>{line.name}</Link>
-                    {short && <span className="field__error"> Not enough stock</span>}
+                    {short && <span className="field__error"> {t("cart.not_enough_stock")}</span>}
                     {messages.length > 0 && <span className="field__error"> {messages.join(" ")}</span>}
                   </th>
-                  <td data-label="Price">
+                  <td data-label={t("cart.price")}>
                     <Money cents={line.price_cents} />
                   </td>
-                  <td data-label="Quantity">
+                  <td data-label={t("cart.quantity")}>
                     <label className="sr-only" htmlFor={`qty-${line.product_id}`}>
-                      Quantity for {line.name}
+                      {t("cart.quantity_for", { name: line.name })}
                     </label>
                     <input
                       id={`qty-${line.product_id}`}
@@ -90,12 +92,12 @@ export function CartPage() {
                       onChange={(e) => setQuantity(line.product_id, Math.floor(Number(e.target.value) || 1))}
                     />
                   </td>
-                  <td data-label="Subtotal">
+                  <td data-label={t("cart.subtotal")}>
                     <Money cents={line.price_cents * line.quantity} />
                   </td>
                   <td>
-                    <button type="button" className="link-button" onClick={() => remove(line.product_id)} aria-label={`Remove ${line.name}`}>
-                      Remove
+                    <button type="button" className="link-button" onClick={() => remove(line.product_id)} aria-label={t("cart.remove_named", { name: line.name })}>
+                      {t("cart.remove")}
                     </button>
                   </td>
                 </tr>
@@ -105,7 +107,7 @@ export function CartPage() {
           <tfoot>
             <tr>
               <th scope="row" colSpan={3}>
-                Total
+                {t("cart.total")}
               </th>
               <td colSpan={2}>
                 <strong>
@@ -118,7 +120,7 @@ export function CartPage() {
         {user ? (
           <>
             <div className="field">
-              <label htmlFor="shipping-address">Shipping address</label>
+              <label htmlFor="shipping-address">{t("cart.shipping_address")}</label>
               <textarea
                 id="shipping-address"
                 rows={3}
@@ -132,12 +134,12 @@ export function CartPage() {
             </div>
             <ErrorMessage error={error} />
             <button type="submit" className="button" disabled={isPending || !address.trim()}>
-              {isPending ? "Placing order…" : "Place order"}
+              {isPending ? t("cart.placing") : t("cart.place_order")}
             </button>
           </>
         ) : (
           <p>
-            <Link to={loginPath("/cart")}>Log in</Link> to place your order.
+            <Link to={loginPath("/cart")}>{t("header.log_in")}</Link> {t("cart.login_to_order")}
           </p>
         )}
       </form>

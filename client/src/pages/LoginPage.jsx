@@ -1,7 +1,8 @@
 /** Log in, then go back to where the visitor was headed (`?next=`), e.g. after a lapsed session. */
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { Link, Navigate, useLocation, useNavigate, useSearchParams } from "react-router";
-import { withDetail } from "../api/problem.js";
+import { codeSentence, withDetail } from "../api/problem.js";
 import { safeNext, useAuth } from "../auth/AuthContext.jsx";
 import { ErrorMessage, FieldError, fieldProps } from "../components/ErrorMessage.jsx";
 import { useMutation } from "../hooks/useApiQuery.js";
@@ -18,10 +19,11 @@ export function LoginPage() {
   const { mutate, isPending, error } = useMutation(() => login(email.trim(), password));
   // Set while our own submit is under way, so its success navigates to `next` itself (not <Navigate>).
   const [submitting, setSubmitting] = useState(false);
+  const { t, i18n } = useTranslation();
 
   useEffect(() => {
-    document.title = "Log in · NovaCart";
-  }, []);
+    document.title = `${t("login.title")} · NovaCart`;
+  }, [t, i18n.language]);
 
   if (user && !submitting) return <Navigate to={next} replace />;
 
@@ -35,17 +37,15 @@ export function LoginPage() {
 
   return (
     <section className="auth-page" aria-labelledby="login-title">
-      <h1 id="login-title">
-        Log in
-      </h1>
+      <h1 id="login-title">{t("login.title")}</h1>
       {expired && (
         <p className="alert alert--info" role="status">
-          Your session has expired. Please log in again.
+          {codeSentence("token_expired")}
         </p>
       )}
       <form className="form" onSubmit={submit} noValidate>
         <div className="field">
-          <label htmlFor="login-email">Email</label>
+          <label htmlFor="login-email">{t("auth.email")}</label>
           <input
             id="login-email"
             type="email"
@@ -58,7 +58,7 @@ export function LoginPage() {
           <FieldError error={error} name="email" />
         </div>
         <div className="field">
-          <label htmlFor="login-password">Password</label>
+          <label htmlFor="login-password">{t("auth.password")}</label>
           <input
             id="login-password"
             type="password"
@@ -70,13 +70,13 @@ export function LoginPage() {
           />
           <FieldError error={error} name="password" />
         </div>
-        <ErrorMessage error={error?.status === 401 ? withDetail(error, "Wrong email or password.") : error} />
+        <ErrorMessage error={error?.status === 401 ? withDetail(error, codeSentence("invalid_credentials")) : error} />
         <button type="submit" className="button" disabled={isPending}>
-          {isPending ? "Logging in…" : "Log in"}
+          {isPending ? t("login.pending") : t("login.submit")}
         </button>
       </form>
       <p>
-        New here? <Link to={next !== "/" ? `/signup?next=${encodeURIComponent(next)}` : "/signup"}>Create an account</Link>
+        {t("login.new_here")} <Link to={next !== "/" ? `/signup?next=${encodeURIComponent(next)}` : "/signup"}>{t("login.create_account")}</Link>
       </p>
     </section>
   );

@@ -1,11 +1,13 @@
+import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
 export function NotFoundPage() {
+  const { t } = useTranslation();
   return (
     <section>
-      <h1>Page not found</h1>
+      <h1>{t("not_found.title")}</h1>
       <p>
-        There is nothing at this address. <Link to="/">Back to the shop</Link>
+        {t("not_found.text")} <Link to="/">{t("not_found.back")}</Link>
       </p>
     </section>
   );

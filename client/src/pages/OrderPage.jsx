@@ -4,6 +4,7 @@
  * order_status notification); without a live socket it re-reads the order every few seconds.
  */
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { Link, useParams, useSearchParams } from "react-router";
 import { api } from "../api/client.js";
 import { ErrorMessage } from "../components/ErrorMessage.jsx";
@@ -11,18 +12,23 @@ import { Conversation } from "../conversation/Conversation.jsx";
 import { Money } from "../components/Money.jsx";
 import { useApiQuery, useMutation } from "../hooks/useApiQuery.js";
 import { useFollowOrders } from "../hooks/useFollowOrders.js";
+import { currentLocale } from "../i18n/index.js";
+import { formatDateTime } from "../i18n/format.js";
+import { orderNote } from "./orderNotes.js";
 import { useNotificationCenter } from "../notifications/NotificationsContext.jsx";
 import { StripePayment, returnedFromStripe } from "../payments/StripePayment.jsx";
 
 const FINAL = new Set(["delivered", "cancelled"]);
-const STATUS_TEXT = {
-  pending: "Order placed, awaiting payment",
-  paid: "Payment received",
-  preparing: "Being prepared",
-  shipped: "On its way to you",
-  delivered: "Arrived at the shipping address",
-  cancelled: "The order was cancelled",
-};
+
+/** An order's status as a pill, in the client's language (`order_status.<status>`); `data-status` keeps the code. */
+export function StatusPill({ status, ...props }) {
+  const { t } = useTranslation();
+  return (
+    <span className={`status-pill status-pill--${status}`} data-status={status} {...props}>
+      {t(`order_status.${status}`, { defaultValue: status })}
+    </span>
+  );
+}
 
 /** The history oldest first, starting with "pending" even if the server recorded only later moves. */
 export function timelineSteps(order) {
@@ -41,22 +47,23 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
   const pay = useMutation(() => api(`/api/orders/${orderId}/pay`, { method: "POST" }));
   const cancel = useMutation(() => api(`/api/orders/${orderId}/cancel`, { method: "POST" }));
   const [confirmCancel, setConfirmCancel] = useState(false);
+  const { t, i18n } = useTranslation();
 
   useEffect(() => {
-    document.title = `Order #${orderId} · NovaCart`;
-  }, [orderId]);
+    document.title = `${t("order.title", { id: orderId })} · NovaCart`;
+  }, [orderId, t, i18n.language]);
 
   const settled = Boolean(order && FINAL.has(order.status));
   const { live } = useFollowOrders({ orderId, refetch, settled, pollWhileOfflineMs });
 
-  if (isLoading) return <p className="muted">Loading order…</p>;
+  if (isLoading) return <p className="muted">{t("order.loading")}</p>;
   if (error && !order) {
     return (
       <section>
-        <h1>Order #{orderId}</h1>
+        <h1>{t("order.title", { id: orderId })}</h1>
         <ErrorMessage error={error} />
         <p>
-          <Link to="/orders">Back to my orders</Link>
+          <Link to="/orders">{t("order.back")}</Link>
         </p>
       </section>
     );
@@ -73,14 +80,11 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
   return (
     <article className="order-page" aria-labelledby="order-title">
       <p>
-        <Link to="/orders">← My orders</Link>
+        <Link to="/orders">← {t("orders.title")}</Link>
       </p>
-      <h1 id="order-title">Order #{order.id}</h1>
+      <h1 id="order-title">{t("order.title", { id: order.id })}</h1>
       <p>
-        Status:{" "}
-        <span className={`status-pill status-pill--${order.status}`} data-testid="order-status">
-          {order.status}
-        </span>
+        {t("order.status")} <StatusPill status={order.status} data-testid="order-status" />
       </p>
 
       {order.status === "pending" && returned && !payment && (
@@ -93,7 +97,7 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
         <div className="order-actions">
           {!stripe && (
             <button type="button" className="button" onClick={async () => (await pay.mutate()) && refetch()} disabled={pay.isPending}>
-              {pay.isPending ? "Starting payment…" : "Pay now"}
+              {pay.isPending ? t("order.paying") : t("order.pay")}
             </button>
           )}
           {stripe && (
@@ -105,11 +109,11 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
           )}
           {payment && !stripe && (
             <p className="alert alert--info" role="status">
-              Payment started{payment.payment_id ? ` (reference ${payment.payment_id})` : ""}. This page updates as soon as it is confirmed.
+              {payment.payment_id ? t("order.payment_started_ref", { ref: payment.payment_id }) : t("order.payment_started")}
               {paymentUrl && (
                 <>
                   {" "}
-                  <a href={paymentUrl}>Continue to payment</a>
+                  <a href={paymentUrl}>{t("order.continue_payment")}</a>
                 </>
               )}
             </p>
@@ -119,7 +123,7 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
       )}
 
       <section aria-labelledby="timeline-title">
-        <h2 id="timeline-title">Progress</h2>
+        <h2 id="timeline-title">{t("order.progress")}</h2>
         <ol className="timeline" data-testid="order-timeline">
           {steps.map((step, index) => {
             const current = index === steps.length - 1;
@@ -130,37 +134,37 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
                 data-status={step.status}
                 aria-current={current ? "step" : undefined}
               >
-                <span className="timeline__status">{step.status}</span>
-                <span className="timeline__text">{STATUS_TEXT[step.status] ?? ""}</span>
+                <span className="timeline__status">{t(`order_status.${step.status}`, { defaultValue: step.status })}</span>
+                <span className="timeline__text">{t(`order_step.${step.status}`, { defaultValue: "" })}</span>
                 {step.at && (
                   <time className="timeline__time" dateTime={step.at}>
-                    {new Date(step.at).toLocaleString()}
+                    {formatDateTime(step.at, currentLocale())}
                   </time>
                 )}
-                {step.note && <span className="timeline__note">{step.note}</span>}
+                {step.note && <span className="timeline__note">{orderNote(step.note, currentLocale())}</span>}
               </li>
             );
           })}
         </ol>
-        {!live && enabled && !settled && <p className="muted small">Live updates are paused; this page re-checks every few seconds.</p>}
+        {!live && enabled && !settled && <p className="muted small">{t("order.live_paused")}</p>}
       </section>
 
       {order.tracking_number && (
         <p className="tracking">
-          Tracking number: <strong data-testid="tracking-number">{order.tracking_number}</strong>
+          {t("order.tracking")} <strong data-testid="tracking-number">{order.tracking_number}</strong>
         </p>
       )}
 
       <Conversation orderId={order.id} />
 
       <section aria-labelledby="items-title">
-        <h2 id="items-title">Items</h2>
+        <h2 id="items-title">{t("order.items")}</h2>
         <table className="cart-table">
           <thead>
             <tr>
-              <th scope="col">Product</th>
-              <th scope="col">Quantity</th>
-              <th scope="col">Price</th>
+              <th scope="col">{t("cart.product")}</th>
+              <th scope="col">{t("cart.quantity")}</th>
+              <th scope="col">{t("cart.price")}</th>
             </tr>
           </thead>
           <tbody>
@@ -169,8 +173,8 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
                 <th scope="row">
                   <Link to={`/products/${item.product_id}`}>{item.name}</Link>
                 </th>
-                <td data-label="Quantity">{item.quantity}</td>
-                <td data-label="Price">
+                <td data-label={t("cart.quantity")}>{item.quantity}</td>
+                <td data-label={t("cart.price")}>
                   <Money cents={item.unit_price_cents * item.quantity} />
                 </td>
               </tr>
@@ -179,7 +183,7 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
           <tfoot>
             <tr>
               <th scope="row" colSpan={2}>
-                Total
+                {t("cart.total")}
               </th>
               <td>
                 <strong>
@@ -189,7 +193,7 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
             </tr>
           </tfoot>
         </table>
-        <h3>Shipping address</h3>
+        <h3>{t("cart.shipping_address")}</h3>
         <p className="address">{order.shipping_address}</p>
       </section>
 
@@ -197,7 +201,7 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
         <div className="order-actions">
           {confirmCancel ? (
             <>
-              <span>Cancel this order?</span>
+              <span>{t("order.cancel_confirm")}</span>
               <button
                 type="button"
                 className="button button--danger"
@@ -209,15 +213,15 @@ export function OrderPage({ pollWhileOfflineMs = 5000 }) {
                   }
                 }}
               >
-                Yes, cancel order
+                {t("order.cancel_yes")}
               </button>
               <button type="button" className="button button--ghost" onClick={() => setConfirmCancel(false)}>
-                Keep order
+                {t("order.cancel_keep")}
               </button>
             </>
           ) : (
             <button type="button" className="button button--ghost" onClick={() => setConfirmCancel(true)}>
-              Cancel order
+              {t("order.cancel")}
             </button>
           )}
           <ErrorMessage error={cancel.error} />

@@ -53,7 +53,7 @@ describe("order page", () => {
 
     expect(screen.getByRole("heading", { name: "Order #7" })).toBeInTheDocument();
     expect(screen.getByText("Stapler")).toBeInTheDocument();
-    expect(screen.getAllByText("$25.00").length).toBeGreaterThan(0);
+    expect(screen.getAllByText("€25.00").length).toBeGreaterThan(0);
     const steps = within(screen.getByTestId("order-timeline")).getAllByRole("listitem");
     expect(steps.map((s) => s.dataset.status)).toEqual(["pending"]);
     expect(steps[0]).toHaveAttribute("aria-current", "step");

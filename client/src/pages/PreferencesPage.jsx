@@ -5,6 +5,7 @@
  * GET /api/notifications/types; only what the user changed is saved (PUT is partial).
  */
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { ErrorMessage, FieldError } from "../components/ErrorMessage.jsx";
 import { useApiQuery, useMutation } from "../hooks/useApiQuery.js";
 import { savePreferences } from "../notifications/api.js";
@@ -13,11 +14,8 @@ import { DevicePushSwitch } from "../push/DevicePushSwitch.jsx";
 
 const SUGGESTED = ["paper", "ink", "pens", "furniture", "organisation", "printers"];
 const IN_APP = "in_app";
-const CHANNELS = [
-  { name: IN_APP, label: "In app" },
-  { name: "email", label: "E-mail" },
-  { name: "push", label: "Push" },
-];
+// Each channel's column is headed by the catalog's `prefs.channel_<name>`.
+const CHANNELS = [{ name: IN_APP }, { name: "email" }, { name: "push" }];
 
 /** The entries of `edited` that differ from `saved`. */
 function changes(edited, saved) {
@@ -56,13 +54,24 @@ export function PreferencesPage() {
   const [draft, setDraft] = useState("");
   const [done, setDone] = useState(false);
   const save = useMutation((body) => savePreferences(body));
+  const { t, i18n } = useTranslation();
+  // A suggested topic is shown in the client's language; its tag (what promotions carry) stays as is.
+  const topic = (tag) => (SUGGESTED.includes(tag) ? t(`prefs.topic_${tag}`) : tag);
+  // Typed text to a tag: a suggested topic's name in this language is that topic's tag.
+  const toTag = (value) => {
+    const typed = value.trim().toLowerCase();
+    return SUGGESTED.find((s) => topic(s).toLowerCase() === typed) ?? typed;
+  };
 
   useEffect(() => {
-    document.title = "Preferences · NovaCart";
-  }, []);
+    document.title = `${t("header.preferences")} · NovaCart`;
+  }, [t, i18n.language]);
 
   const shownTypes = catalogue.data ?? [];
-  const columns = CHANNELS.filter(({ name }) => name === IN_APP || shownTypes.some((kind) => kind.channels?.includes(name)));
+  const columns = CHANNELS.filter(({ name }) => name === IN_APP || shownTypes.some((kind) => kind.channels?.includes(name))).map((c) => ({
+    ...c,
+    label: t(`prefs.channel_${c.name}`),
+  }));
 
   const isOn = (channel, type) => {
     if (channel === IN_APP) return (edits.types[type] ?? saved.types?.[type]) !== false;
@@ -78,7 +87,7 @@ export function PreferencesPage() {
   };
 
   const addInterest = (value) => {
-    const tag = value.trim().toLowerCase();
+    const tag = toTag(value);
     if (!tag || interests.includes(tag)) return;
     setInterests([...interests, tag]);
     setDone(false);
@@ -87,7 +96,7 @@ export function PreferencesPage() {
   const submit = async (event) => {
     event.preventDefault();
     setDone(false);
-    const tag = draft.trim().toLowerCase();
+    const tag = toTag(draft);
     const nextInterests = tag && !interests.includes(tag) ? [...interests, tag] : interests;
     setInterests(nextInterests);
     setDraft("");
@@ -102,15 +111,15 @@ export function PreferencesPage() {
     }
   };
 
-  if (prefs.isLoading || catalogue.isLoading) return <p className="muted">Loading preferences…</p>;
+  if (prefs.isLoading || catalogue.isLoading) return <p className="muted">{t("prefs.loading")}</p>;
   const failed = [prefs, catalogue].filter((query) => query.error && !query.data);
   if (failed.length) {
     return (
       <section>
-        <h1>Notification preferences</h1>
+        <h1>{t("prefs.title")}</h1>
         <ErrorMessage error={failed[0].error} />
         <button type="button" className="link-button" onClick={() => failed.forEach((query) => query.refetch())}>
-          Try again
+          {t("common.try_again")}
         </button>
       </section>
     );
@@ -118,18 +127,18 @@ export function PreferencesPage() {
 
   return (
     <section aria-labelledby="prefs-title" className="prefs">
-      <h1 id="prefs-title">Notification preferences</h1>
+      <h1 id="prefs-title">{t("prefs.title")}</h1>
       {columns.some(({ name }) => name === "push") && <DevicePushSwitch />}
       <form onSubmit={submit} className="form form--wide">
         <fieldset className="prefs__types">
-          <legend>What to notify me about, and how</legend>
+          <legend>{t("prefs.types_legend")}</legend>
           <p className="field__hint">
-            E-mail and push are for what you miss: they bring a notification only when no open NovaCart page showed it in time.
+            {t("prefs.types_hint")}
           </p>
           <table className="channel-table">
             <thead>
               <tr>
-                <th scope="col">Notification</th>
+                <th scope="col">{t("prefs.notification")}</th>
                 {columns.map(({ name, label }) => (
                   <th scope="col" key={name}>
                     {label}
@@ -147,8 +156,8 @@ export function PreferencesPage() {
                       <span className="channel-table__type">{name}</span>
                       <span className="field__hint" id={`pref-${type}-help`}>
                         {description}
-                        {locked && " Always on in the app."}
-                        {!inApp && " Off: nothing is sent."}
+                        {locked && ` ${t("prefs.always_on")}`}
+                        {!inApp && ` ${t("prefs.off")}`}
                       </span>
                       <FieldError error={save.error} name={`types.${type}`} />
                     </th>
@@ -157,7 +166,7 @@ export function PreferencesPage() {
                         return (
                           <td key={column.name}>
                             <span aria-hidden="true">—</span>
-                            <span className="sr-only">{`Not sent by ${column.label.toLowerCase()}`}</span>
+                            <span className="sr-only">{t(`prefs.not_sent_${column.name}`)}</span>
                           </td>
                         );
                       }
@@ -170,7 +179,7 @@ export function PreferencesPage() {
                             role="switch"
                             id={app ? `pref-${type}` : `pref-${column.name}-${type}`}
                             className="switch"
-                            aria-label={`${column.label} for ${name}`}
+                            aria-label={t("prefs.switch_label", { channel: column.label, type: name })}
                             checked={checked}
                             aria-checked={checked}
                             disabled={app ? locked : !inApp}
@@ -189,19 +198,19 @@ export function PreferencesPage() {
         </fieldset>
 
         <fieldset className="prefs__interests">
-          <legend>Interests</legend>
-          <p className="field__hint">Promotions are sent for the topics you pick (all topics when the list is empty).</p>
-          <ul className="tags" aria-label="Your interests">
-            {interests.length === 0 && <li className="muted">No interests yet.</li>}
+          <legend>{t("prefs.interests")}</legend>
+          <p className="field__hint">{t("prefs.interests_hint")}</p>
+          <ul className="tags" aria-label={t("prefs.your_interests")}>
+            {interests.length === 0 && <li className="muted">{t("prefs.no_interests")}</li>}
             {interests.map((tag) => (
               <li key={tag} className="tag">
-                {tag}
+                {topic(tag)}
                 <button
                   type="button"
                   className="tag__remove"
-                  aria-label={`Remove interest ${tag}`}
+                  aria-label={t("prefs.remove_interest", { tag: topic(tag) })}
                   onClick={() => {
-                    setInterests(interests.filter((t) => t !== tag));
+                    setInterests(interests.filter((other) => other !== tag));
                     setDone(false);
                   }}
                 >
@@ -211,7 +220,7 @@ export function PreferencesPage() {
             ))}
           </ul>
           <div className="field field--inline">
-            <label htmlFor="interest-input">Add interest</label>
+            <label htmlFor="interest-input">{t("prefs.add_interest")}</label>
             <input
               id="interest-input"
               value={draft}
@@ -227,7 +236,7 @@ export function PreferencesPage() {
             />
             <datalist id="interest-suggestions">
               {SUGGESTED.filter((s) => !interests.includes(s)).map((s) => (
-                <option key={s} value={s} />
+                <option key={s} value={topic(s)} />
               ))}
             </datalist>
             <button
@@ -238,14 +247,14 @@ export function PreferencesPage() {
                 setDraft("");
               }}
             >
-              Add
+              {t("prefs.add")}
             </button>
           </div>
           <p className="suggestions">
-            Suggestions:{" "}
+            {t("prefs.suggestions")}{" "}
             {SUGGESTED.filter((s) => !interests.includes(s)).map((s) => (
-              <button key={s} type="button" className="chip" onClick={() => addInterest(s)} aria-label={`Add interest ${s}`}>
-                + {s}
+              <button key={s} type="button" className="chip" onClick={() => addInterest(s)} aria-label={t("prefs.add_interest_named", { tag: topic(s) })}>
+                + {topic(s)}
               </button>
             ))}
           </p>
@@ -255,11 +264,11 @@ export function PreferencesPage() {
         <ErrorMessage error={save.error} />
         {done && (
           <p className="alert alert--success" role="status">
-            Preferences saved.
+            {t("prefs.saved")}
           </p>
         )}
         <button type="submit" className="button" disabled={save.isPending}>
-          {save.isPending ? "Saving…" : "Save preferences"}
+          {save.isPending ? t("prefs.saving") : t("prefs.save")}
         </button>
       </form>
     </section>

@@ -3,6 +3,7 @@
  * when it is sold out; a review form. A notification about this product reloads it.
  */
 import { useCallback, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { api } from "../api/client.js";
 import { loginPath, useAuth } from "../auth/AuthContext.jsx";
@@ -21,6 +22,7 @@ export function ProductPage() {
   const { add } = useCart();
   const [quantity, setQuantity] = useState("1"); // text while typing; clamped on submit
   const [added, setAdded] = useState(false);
+  const { t } = useTranslation();
 
   useEffect(() => {
     if (product) document.title = `${product.name} · NovaCart`;
@@ -43,7 +45,7 @@ export function ProductPage() {
     ),
   );
 
-  if (isLoading) return <p className="muted">Loading product…</p>;
+  if (isLoading) return <p className="muted">{t("product.loading")}</p>;
   if (error) return <ErrorMessage error={error} />;
   if (!product) return null;
 
@@ -51,10 +53,10 @@ export function ProductPage() {
   return (
     <article className="product-page" aria-labelledby="product-title">
       <p>
-        <Link to={`/?category=${encodeURIComponent(product.category ?? "")}`}>← {product.category || "All products"}</Link>
+        <Link to={`/?category=${encodeURIComponent(product.category ?? "")}`}>← {product.category || t("product.all_products")}</Link>
       </p>
       <h1 id="product-title">{product.name}</h1>
-      <p className="muted">SKU {product.sku}</p>
+      <p className="muted">{t("product.sku", { sku: product.sku })}</p>
       <p className="product-page__price">
         <Money cents={product.price_cents} />
       </p>
@@ -73,7 +75,7 @@ export function ProductPage() {
           }}
         >
           <div className="field field--inline">
-            <label htmlFor="product-qty">Quantity</label>
+            <label htmlFor="product-qty">{t("cart.quantity")}</label>
             <input
               id="product-qty"
               type="number"
@@ -84,11 +86,11 @@ export function ProductPage() {
             />
           </div>
           <button type="submit" className="button">
-            Add to cart
+            {t("common.add_to_cart")}
           </button>
           {added && (
             <p className="alert alert--success" role="status">
-              Added to your cart. <Link to="/cart">View cart</Link>
+              {t("product.added")} <Link to="/cart">{t("common.view_cart")}</Link>
             </p>
           )}
         </form>
@@ -126,6 +128,7 @@ function Waitlist({ productId, user }) {
   const [joined, setJoined] = useState(() => (user ? readWaitlist(user.id).has(productId) : false));
   const join = useMutation(() => api(`/api/products/${productId}/waitlist`, { method: "POST" }));
   const leave = useMutation(() => api(`/api/products/${productId}/waitlist`, { method: "DELETE" }));
+  const { t } = useTranslation();
 
   const remember = (value) => {
     const ids = readWaitlist(user.id);
@@ -139,9 +142,9 @@ function Waitlist({ productId, user }) {
     return (
       <div className="waitlist">
         <button type="button" className="button" onClick={() => navigate(loginPath(location.pathname))}>
-          Notify me when back in stock
+          {t("product.notify_back")}
         </button>
-        <p className="muted">You will be asked to log in first.</p>
+        <p className="muted">{t("product.login_first")}</p>
       </div>
     );
   }
@@ -151,7 +154,7 @@ function Waitlist({ productId, user }) {
       {joined ? (
         <>
           <p className="alert alert--success" role="status">
-            You're on the list: we'll notify you when it's back in stock.
+            {t("product.on_list")}
           </p>
           <button
             type="button"
@@ -161,7 +164,7 @@ function Waitlist({ productId, user }) {
               if (await leave.mutate()) remember(false);
             }}
           >
-            Leave the waitlist
+            {t("product.leave_list")}
           </button>
         </>
       ) : (
@@ -173,7 +176,7 @@ function Waitlist({ productId, user }) {
             if (await join.mutate()) remember(true);
           }}
         >
-          Notify me when back in stock
+          {t("product.notify_back")}
         </button>
       )}
       <ErrorMessage error={join.error ?? leave.error} />
@@ -188,13 +191,14 @@ function ReviewForm({ productId, user }) {
   const { mutate, isPending, error } = useMutation(() =>
     api(`/api/products/${productId}/reviews`, { method: "POST", body: { rating: Number(rating), body: body.trim() } }),
   );
+  const { t } = useTranslation();
 
   return (
     <section className="review-form" aria-labelledby="review-title">
-      <h2 id="review-title">Write a review</h2>
+      <h2 id="review-title">{t("review.title")}</h2>
       {!user ? (
         <p>
-          <Link to={loginPath(`/products/${productId}`)}>Log in</Link> to review this product.
+          <Link to={loginPath(`/products/${productId}`)}>{t("header.log_in")}</Link> {t("review.login_to_review")}
         </p>
       ) : (
         <form
@@ -209,29 +213,29 @@ function ReviewForm({ productId, user }) {
           }}
         >
           <div className="field">
-            <label htmlFor="review-rating">Rating</label>
+            <label htmlFor="review-rating">{t("review.rating")}</label>
             <select id="review-rating" value={rating} onChange={(e) => setRating(e.target.value)} {...fieldProps(error, "rating")}>
               {[5, 4, 3, 2, 1].map((n) => (
                 <option key={n} value={n}>
-                  {`${n} star${n === 1 ? "" : "s"}`}
+                  {t("review.stars", { count: n })}
                 </option>
               ))}
             </select>
             <FieldError error={error} name="rating" />
           </div>
           <div className="field">
-            <label htmlFor="review-body">Review</label>
+            <label htmlFor="review-body">{t("review.body")}</label>
             <textarea id="review-body" rows={4} value={body} onChange={(e) => setBody(e.target.value)} {...fieldProps(error, "body")} />
             <FieldError error={error} name="body" />
           </div>
           <ErrorMessage error={error} />
           {done && (
             <p className="alert alert--success" role="status">
-              Thank you! Your review has been posted.
+              {t("review.posted")}
             </p>
           )}
           <button type="submit" className="button" disabled={isPending}>
-            {isPending ? "Posting…" : "Submit review"}
+            {isPending ? t("review.posting") : t("review.submit")}
           </button>
         </form>
       )}

@@ -1,5 +1,6 @@
 /** The catalogue: filter by category, search, in-stock only; stock on every card; add to cart. */
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router";
 import { ErrorMessage } from "../components/ErrorMessage.jsx";
 import { Money } from "../components/Money.jsx";
@@ -26,10 +27,11 @@ export function ShopPage() {
   });
   const { add } = useCart();
   const [added, setAdded] = useState(null);
+  const { t, i18n } = useTranslation();
 
   useEffect(() => {
-    document.title = "Shop · NovaCart";
-  }, []);
+    document.title = `${t("shop.page_title")} · NovaCart`;
+  }, [t, i18n.language]);
 
   const update = (changes) => {
     const next = new URLSearchParams(params);
@@ -42,7 +44,7 @@ export function ShopPage() {
 
   return (
     <section aria-labelledby="shop-title">
-      <h1 id="shop-title">Office supplies</h1>
+      <h1 id="shop-title">{t("shop.title")}</h1>
       <form
         className="filters"
         role="search"
@@ -52,16 +54,16 @@ export function ShopPage() {
         }}
       >
         <div className="field field--inline">
-          <label htmlFor="shop-q">Search products</label>
-          <input id="shop-q" type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="pens, paper, ink…" />
+          <label htmlFor="shop-q">{t("shop.search_label")}</label>
+          <input id="shop-q" type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder={t("shop.search_placeholder")} />
         </div>
         <button type="submit" className="button">
-          Search
+          {t("shop.search")}
         </button>
         <div className="field field--inline">
-          <label htmlFor="shop-category">Category</label>
+          <label htmlFor="shop-category">{t("shop.category")}</label>
           <select id="shop-category" value={category} onChange={(e) => update({ category: e.target.value })}>
-            <option value="">All categories</option>
+            <option value="">{t("shop.all_categories")}</option>
             {categories.map((name) => (
               <option key={name} value={name}>
                 {name}
@@ -70,27 +72,27 @@ export function ShopPage() {
           </select>
         </div>
         <label className="checkbox">
-          <input type="checkbox" checked={inStock} onChange={(e) => update({ in_stock: e.target.checked ? "true" : "" })} /> In stock only
+          <input type="checkbox" checked={inStock} onChange={(e) => update({ in_stock: e.target.checked ? "true" : "" })} /> {t("shop.in_stock_only")}
         </label>
       </form>
       <p className="sr-only" role="status">
-        {isFetching ? "Loading products" : `${data.items.length} products shown`}
+        {isFetching ? t("shop.loading_status") : t("shop.shown", { count: data.items.length })}
       </p>
       {added && (
         <p className="alert alert--success" role="status">
-          Added {added} to your cart. <Link to="/cart">View cart</Link>
+          {t("shop.added", { name: added })} <Link to="/cart">{t("common.view_cart")}</Link>
         </p>
       )}
       {error && (
         <div>
           <ErrorMessage error={error} />
           <button type="button" className="link-button" onClick={() => refetch()}>
-            Try again
+            {t("common.try_again")}
           </button>
         </div>
       )}
-      {isLoading && !error && <p className="muted">Loading products…</p>}
-      {!isLoading && !error && data.items.length === 0 && <p className="muted">No products match. Try another search or category.</p>}
+      {isLoading && !error && <p className="muted">{t("shop.loading")}</p>}
+      {!isLoading && !error && data.items.length === 0 && <p className="muted">{t("shop.empty")}</p>}
       <ul className="product-grid" aria-busy={isFetching}>
         {data.items.map((product) => (
           <li key={product.id} className="product-card" data-testid="product-card">
@@ -113,11 +115,11 @@ export function ShopPage() {
                   setAdded(product.name);
                 }}
               >
-                Add to cart
+                {t("common.add_to_cart")}
               </button>
             ) : (
               <Link to={`/products/${product.id}`} className="button button--secondary">
-                Notify me
+                {t("shop.notify_me")}
               </Link>
             )}
           </li>
@@ -126,7 +128,7 @@ export function ShopPage() {
       {data.nextCursor && (
         <div className="center">
           <button type="button" className="button button--secondary" onClick={loadMore} disabled={isLoadingMore}>
-            {isLoadingMore ? "Loading…" : "Load more products"}
+            {isLoadingMore ? t("common.loading") : t("shop.load_more")}
           </button>
         </div>
       )}

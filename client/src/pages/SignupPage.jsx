@@ -1,7 +1,8 @@
 /** Create a customer account (name, email, password of at least 8 characters) and sign in. */
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { ApiError, withDetail } from "../api/problem.js";
+import { ApiError, codeSentence, withDetail } from "../api/problem.js";
 import { safeNext, useAuth } from "../auth/AuthContext.jsx";
 import { ErrorMessage, FieldError, fieldProps } from "../components/ErrorMessage.jsx";
 import { useMutation } from "../hooks/useApiQuery.js";
@@ -14,20 +15,21 @@ export function SignupPage() {
   const [form, setForm] = useState({ name: "", email: "", password: "" });
   const [localError, setLocalError] = useState(null);
   const { mutate, isPending, error: serverError } = useMutation(() => register(form.name.trim(), form.email.trim(), form.password));
-  const error = localError ?? (serverError?.status === 409 ? withDetail(serverError, serverError.detail || "An account with this email already exists.") : serverError);
+  const error = localError ?? (serverError?.status === 409 ? withDetail(serverError, serverError.detail || codeSentence("duplicate_email")) : serverError);
+  const { t, i18n } = useTranslation();
 
   useEffect(() => {
-    document.title = "Sign up · NovaCart";
-  }, []);
+    document.title = `${t("signup.page_title")} · NovaCart`;
+  }, [t, i18n.language]);
 
   const change = (field) => (event) => setForm((f) => ({ ...f, [field]: event.target.value }));
 
   const submit = async (event) => {
     event.preventDefault();
     const fieldErrors = {};
-    if (!form.name.trim()) fieldErrors.name = ["Please enter your name."];
-    if (!form.email.includes("@")) fieldErrors.email = ["Please enter a valid email address."];
-    if (form.password.length < 8) fieldErrors.password = ["Use at least 8 characters."];
+    if (!form.name.trim()) fieldErrors.name = [t("signup.name_required")];
+    if (!form.email.includes("@")) fieldErrors.email = [t("signup.email_invalid")];
+    if (form.password.length < 8) fieldErrors.password = [t("signup.password_short")];
     if (Object.keys(fieldErrors).length) {
       setLocalError(new ApiError({ status: 422, code: "validation_error", fieldErrors }));
       return;
@@ -38,20 +40,20 @@ export function SignupPage() {
 
   return (
     <section className="auth-page" aria-labelledby="signup-title">
-      <h1 id="signup-title">Create your account</h1>
+      <h1 id="signup-title">{t("signup.title")}</h1>
       <form className="form" onSubmit={submit} noValidate>
         <div className="field">
-          <label htmlFor="signup-name">Name</label>
+          <label htmlFor="signup-name">{t("auth.name")}</label>
           <input id="signup-name" autoComplete="name" required value={form.name} onChange={change("name")} {...fieldProps(error, "name")} />
           <FieldError error={error} name="name" />
         </div>
         <div className="field">
-          <label htmlFor="signup-email">Email</label>
+          <label htmlFor="signup-email">{t("auth.email")}</label>
           <input id="signup-email" type="email" autoComplete="email" required value={form.email} onChange={change("email")} {...fieldProps(error, "email")} />
           <FieldError error={error} name="email" />
         </div>
         <div className="field">
-          <label htmlFor="signup-password">Password</label>
+          <label htmlFor="signup-password">{t("auth.password")}</label>
           <input
             id="signup-password"
             type="password"
@@ -64,17 +66,17 @@ export function SignupPage() {
             aria-invalid={fieldProps(error, "password")["aria-invalid"]}
           />
           <p className="field__hint" id="signup-password-hint">
-            At least 8 characters.
+            {t("signup.password_hint")}
           </p>
           <FieldError error={error} name="password" />
         </div>
         <ErrorMessage error={error} />
         <button type="submit" className="button" disabled={isPending}>
-          {isPending ? "Creating account…" : "Sign up"}
+          {isPending ? t("signup.pending") : t("signup.submit")}
         </button>
       </form>
       <p>
-        Already have an account? <Link to={next !== "/" ? `/login?next=${encodeURIComponent(next)}` : "/login"}>Log in</Link>
+        {t("signup.have_account")} <Link to={next !== "/" ? `/login?next=${encodeURIComponent(next)}` : "/login"}>{t("login.submit")}</Link>
       </p>
     </section>
   );

@@ -11,19 +11,20 @@
  */
 import { loadStripe } from "@stripe/stripe-js/pure";
 import { useEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
+import i18n, { currentLocale } from "../i18n/index.js";
 
-/** What the customer is told once Stripe.js has confirmed, by the PaymentIntent's status. */
-const CONFIRMED = {
-  succeeded: "Payment confirmed. This page updates as soon as the shop receives it.",
-  processing: "Your payment is being processed. This page updates as soon as the shop receives it.",
-};
+/** The PaymentIntent statuses the customer is told about once Stripe.js has confirmed (`payment.confirmed_<status>`). */
+const CONFIRMED = new Set(["succeeded", "processing"]);
 
 export function StripePayment({ publishableKey, clientSecret, returnUrl }) {
   const mountRef = useRef(null);
   const [checkout, setCheckout] = useState(null); // {stripe, elements} once the Payment Element is mounted
   const [stage, setStage] = useState("loading"); // loading | ready | confirming | confirmed | unavailable
   const [message, setMessage] = useState(null); // why the last confirmation failed
-  const [confirmed, setConfirmed] = useState(null); // what to say once it went through
+  const [confirmed, setConfirmed] = useState(null); // the PaymentIntent's status once it went through
+  const { t } = useTranslation();
+  const locale = currentLocale();
 
   useEffect(() => {
     let current = true;
@@ -32,7 +33,8 @@ export function StripePayment({ publishableKey, clientSecret, returnUrl }) {
       .then((stripe) => {
         if (!current) return;
         if (!stripe) throw new Error("Stripe.js is not available");
-        const elements = stripe.elements({ clientSecret });
+        // Stripe's own frame speaks the client's language too (it knows en, it, es and vi).
+        const elements = stripe.elements({ clientSecret, locale });
         element = elements.create("payment");
         element.on("ready", () => current && setStage((stage) => (stage === "loading" ? "ready" : stage)));
         element.mount(mountRef.current);
@@ -43,7 +45,7 @@ export function StripePayment({ publishableKey, clientSecret, returnUrl }) {
       current = false;
       element?.destroy();
     };
-  }, [publishableKey, clientSecret]);
+  }, [publishableKey, clientSecret, locale]);
 
   async function confirm(event) {
     event.preventDefault();
@@ -60,25 +62,27 @@ export function StripePayment({ publishableKey, clientSecret, returnUrl }) {
         redirect: "if_required",
       });
     } catch {
-      result = { error: { message: "Stripe could not be reached. Check your connection and try again." } };
+      result = { error: { message: t("payment.unreachable") } };
     }
     if (result.error) {
-      setMessage(result.error.message || "The payment did not go through. Try again or use another card.");
+      // Stripe's own message is in the language its Element was given.
+      setMessage(result.error.message || t("payment.declined"));
       setStage("ready");
       return;
     }
-    const said = CONFIRMED[result.paymentIntent?.status];
-    setConfirmed(said ?? null);
+    const status = result.paymentIntent?.status;
+    const said = CONFIRMED.has(status);
+    setConfirmed(said ? status : null);
     setStage(said ? "confirmed" : "ready");
   }
 
   return (
-    <form className="stripe-payment" onSubmit={confirm} aria-label="Card payment" data-testid="stripe-payment">
+    <form className="stripe-payment" onSubmit={confirm} aria-label={t("payment.form_label")} data-testid="stripe-payment">
       <div ref={mountRef} className="stripe-payment__element" />
-      {stage === "loading" && <p className="muted">Loading the secure payment form…</p>}
+      {stage === "loading" && <p className="muted">{t("payment.loading")}</p>}
       {stage === "unavailable" && (
         <p className="alert alert--error" role="alert">
-          The secure payment form could not be loaded. Check your connection, then reload the page.
+          {t("payment.unavailable")}
         </p>
       )}
       {message && (
@@ -88,12 +92,12 @@ export function StripePayment({ publishableKey, clientSecret, returnUrl }) {
       )}
       {stage === "confirmed" ? (
         <p className="alert alert--success" role="status">
-          {confirmed}
+          {t(`payment.confirmed_${confirmed}`)}
         </p>
       ) : (
         stage !== "unavailable" && (
           <button type="submit" className="button" disabled={stage !== "ready"}>
-            {stage === "confirming" ? "Confirming payment…" : "Confirm payment"}
+            {stage === "confirming" ? t("payment.confirming") : t("payment.confirm")}
           </button>
         )
       )}
@@ -104,7 +108,7 @@ export function StripePayment({ publishableKey, clientSecret, returnUrl }) {
 /** What the order page says after Stripe sent the customer back (`redirect_status` in the return URL). */
 export function returnedFromStripe(searchParams) {
   const status = searchParams.get("redirect_status");
-  if (status === "succeeded") return { kind: "success", text: CONFIRMED.succeeded };
-  if (status === "failed") return { kind: "error", text: "The payment did not go through. You can try again." };
+  if (status === "succeeded") return { kind: "success", text: i18n.t("payment.confirmed_succeeded") };
+  if (status === "failed") return { kind: "error", text: i18n.t("payment.failed_return") };
   return null;
 }

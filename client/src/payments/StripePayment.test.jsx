@@ -88,7 +88,7 @@ describe("paying with Stripe", () => {
     // Stripe.js is loaded with the shop's publishable key, and its fields are shown for this PaymentIntent
     expect(await screen.findByText("Stripe's card fields")).toBeInTheDocument();
     expect(loadStripe).toHaveBeenCalledWith("pk_test_shop");
-    expect(stripe.elements).toHaveBeenCalledWith({ clientSecret: "pi_123_secret_abc" });
+    expect(stripe.elements).toHaveBeenCalledWith({ clientSecret: "pi_123_secret_abc", locale: "en" });
     expect(stripe.elementsGroup.create).toHaveBeenCalledWith("payment");
     expect(screen.queryByRole("button", { name: "Pay now" })).not.toBeInTheDocument();
 

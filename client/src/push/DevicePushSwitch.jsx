@@ -2,21 +2,15 @@
  * "Notify me on this device": Web Push for this browser. Asks for permission only when switched on, and
  * says what to do when the browser cannot have it (no push support, or notifications blocked).
  */
+import { useTranslation } from "react-i18next";
 import { ErrorMessage } from "../components/ErrorMessage.jsx";
 import { useDevicePush } from "./useDevicePush.js";
 
-const HINTS = {
-  unsupported:
-    "This browser cannot show push notifications. Use a recent Chrome, Edge, Firefox or Safari; on an iPhone or iPad, " +
-    "add NovaCart to your Home Screen first. E-mails still reach you.",
-  denied:
-    "Notifications are blocked for this site. Allow them in your browser's site settings (the icon next to the " +
-    "address), then reload this page.",
-};
-const USUAL_HINT = "Your browser shows what you get by push (chosen below) even when NovaCart is closed.";
+// The states with their own hint (`push.hint_<state>`); any other shows `push.hint`.
+const HINTED = new Set(["unsupported", "denied"]);
 
-function progress(state, isPending) {
-  if (isPending) return state === "on" ? "Turning off…" : "Setting up…";
+function progress(t, state, isPending) {
+  if (isPending) return state === "on" ? t("push.turning_off") : t("push.setting_up");
   return "";
 }
 
@@ -24,9 +18,10 @@ export function DevicePushSwitch() {
   const { state, isPending, error, enable, disable } = useDevicePush();
   const on = state === "on";
   const blocked = state === "unsupported" || state === "denied";
+  const { t } = useTranslation();
   return (
     <fieldset className="prefs__device" data-state={state}>
-      <legend>This device</legend>
+      <legend>{t("push.legend")}</legend>
       <div className="switch-row">
         <input
           type="checkbox"
@@ -39,13 +34,13 @@ export function DevicePushSwitch() {
           aria-describedby="device-push-help"
           onChange={(e) => (e.target.checked ? enable() : disable())}
         />
-        <label htmlFor="device-push">Notify me on this device</label>
+        <label htmlFor="device-push">{t("push.label")}</label>
         <p className={blocked ? "field__hint field__hint--warning" : "field__hint"} id="device-push-help" aria-live="polite">
-          {HINTS[state] ?? USUAL_HINT}
+          {HINTED.has(state) ? t(`push.hint_${state}`) : t("push.hint")}
         </p>
       </div>
       <p role="status" className="muted">
-        {progress(state, isPending)}
+        {progress(t, state, isPending)}
       </p>
       <ErrorMessage error={error} />
     </fieldset>

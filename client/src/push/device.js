@@ -8,6 +8,7 @@
  * account is dropped, and signing out drops this one's.
  */
 import { api } from "../api/client.js";
+import i18n from "../i18n/index.js";
 
 export const SERVICE_WORKER_URL = "/sw.js";
 export const WORKER_START_MS = 10_000;
@@ -15,8 +16,9 @@ const OWNER = "novacart.pushUser";
 
 /** A set-up step that failed in the browser: `reason` says which (denied, dismissed, unavailable, subscribe). */
 export class PushSetupError extends Error {
+  // `message` is the English; the error says it in the client's language (`push.error_<reason>`).
   constructor(reason, message, cause) {
-    super(message);
+    super(i18n.t(`push.error_${reason}`, { defaultValue: message }));
     this.name = "PushSetupError";
     this.reason = reason;
     if (cause) this.cause = cause;
