@@ -57,13 +57,6 @@ def log_in_italian(page, customer, then: str = "/") -> None:
     expect(page.get_by_test_id("connection-status")).to_have_text("connesso", timeout=CONNECT_MS)
 
 
-def server_writes_italian(system, customer) -> bool:
-    """Whether the server localises what it writes (issue 14's server side): the type labels it serves."""
-    types = system.api("GET", "/api/notifications/types", customer["token"]).json()
-    labels = {t["type"]: t["label"] for t in types}
-    return labels.get("order_status") not in (None, "Order updates")
-
-
 def test_an_italian_customer_sees_the_shop_the_bell_and_a_live_spedito_toast_in_italian(
     tabs, system, staff_user, product, screenshots
 ):
@@ -121,8 +114,6 @@ def test_an_italian_customer_sees_the_shop_the_bell_and_a_live_spedito_toast_in_
     page.screenshot(path=screenshots / "it-order-toast.png", animations="disabled")
 
     # The toast's words are the server's, written in the customer's language when the notification is made.
-    if not server_writes_italian(system, customer):
-        pytest.skip("the server does not write notifications in Italian yet (issue 14's server side)")
     expect(toast).to_contain_text("spedito")
     expect(toast).to_contain_text(f"n. {order_id}")
 
