@@ -122,6 +122,18 @@ def test_ids_beyond_the_id_columns_are_not_found_or_invalid_not_a_500(client, cu
     assert_problem(signed_post(client, "shipping", event), 422)
 
 
+def test_text_with_a_nul_character_is_a_422_naming_its_fields_not_a_500(client, customer, make_product):
+    # PostgreSQL cannot hold NUL in text: refused before the database, on SQLite too
+    body = {"items": [{"product_id": make_product(), "quantity": 1}], "shipping_address": "12 Main\u0000 Street"}
+    response = client.post("/api/orders", json=body, headers=customer[1])
+    assert_problem(response, 422, "validation_error")
+    assert list(response.get_json()["errors"]) == ["shipping_address"]
+    response = client.get("/api/products?q=pa%00per", headers=customer[1])
+    assert_problem(response, 422, "validation_error")
+    assert list(response.get_json()["errors"]) == ["?q"]
+    assert client.get("/api/orders", headers=customer[1]).get_json()["items"] == []
+
+
 def test_unknown_routes_and_methods_are_json_problems(client):
     assert_problem(client.get("/api/nothing-here"), 404, "not_found")
     assert_problem(client.delete("/api/orders"), 405, "method_not_allowed")
