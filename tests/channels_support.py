@@ -41,11 +41,12 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
         self.cond = threading.Condition()
-        self.refuse = False  # answer every recipient with 550, as a server refusing a bad address does
+        # True: answer every recipient with 550, as a server refusing a bad address does; a string: that reply
+        self.refuse: bool | str = False
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if self.refuse:
-            return "550 No such user here"
+            return self.refuse if isinstance(self.refuse, str) else "550 No such user here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -7,8 +7,9 @@ any client could acknowledge it (tests/system/test_channels.py waits out the rea
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from novacart.db import utcnow
 from novacart.extensions import db
 from novacart.notifications import channels
 from novacart.notifications.models import ChannelSend, PushSubscription
@@ -159,3 +160,60 @@ def test_push_subscriptions_refuse_internal_endpoints_without_connecting(app, cl
         )
     finally:
         app.config["WEBPUSH_ALLOW_ANY_ENDPOINT"] = True
+
+
+def _send_row(notification_id: int, channel: str) -> ChannelSend:
+    db.session.expire_all()
+    return db.session.scalars(
+        select(ChannelSend).where(ChannelSend.notification_id == notification_id, ChannelSend.channel == channel)
+    ).one()
+
+
+def _make_retry_due(notification_id: int, channel: str) -> None:
+    db.session.execute(
+        update(ChannelSend)
+        .where(ChannelSend.notification_id == notification_id, ChannelSend.channel == channel)
+        .values(retry_at=utcnow())
+    )
+    db.session.commit()
+
+
+def test_a_deferred_email_waits_for_its_retry_and_the_sweep_sends_it(client, customer, staff, make_product, smtp):
+    # given a mail server deferring every recipient (4xx: try again later)
+    smtp.inbox.refuse = "450 Mailbox busy, try again later"
+    note = _shipped_notification(client, customer, staff, make_product)
+    row = _send_row(note["id"], "email")
+    # then the send waits, saying why and when it is tried again; the sweep leaves it until then
+    assert (row.status, row.attempts, row.last_error) == ("sending", 1, "recipient deferred (450)")
+    assert row.retry_at is not None and row.retry_at > utcnow()
+    channels.sweep()
+    assert _send_row(note["id"], "email").attempts == 1
+    # when the server accepts again and the retry is due
+    smtp.inbox.refuse = False
+    _make_retry_due(note["id"], "email")
+    channels.sweep()
+    # then the sweep's attempt sends it, once
+    row = _send_row(note["id"], "email")
+    assert (row.status, row.attempts, row.retry_at) == ("sent", 2, None)
+    assert len([m for m in smtp.messages if m["Subject"] == note["title"]]) == 1
+
+
+def test_a_push_service_down_is_retried_and_one_refusing_the_message_is_a_failure(
+    client, customer, staff, make_product, push_service
+):
+    receiver = PushReceiver()
+    body = {"endpoint": push_service.endpoint("flaky"), "keys": receiver.keys()}
+    client.post("/api/push/subscriptions", json=body, headers=customer[1])
+    # given a push service answering 503: the send waits for its retry
+    push_service.status = 503
+    note = _shipped_notification(client, customer, staff, make_product)
+    row = _send_row(note["id"], "push")
+    assert (row.status, row.last_error) == ("sending", "push service answered 503") and row.retry_at is not None
+    # when it refuses the message itself (400) at the retry: a failure, not tried again
+    push_service.status = 400
+    _make_retry_due(note["id"], "push")
+    channels.sweep()
+    row = _send_row(note["id"], "push")
+    assert (row.status, row.attempts, row.last_error) == ("failed", 2, "push service refused the message (400)")
+    channels.sweep()
+    assert _send_row(note["id"], "push").attempts == 2

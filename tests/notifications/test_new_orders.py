@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from novacart.db import utcnow
 from novacart.extensions import db
-from novacart.notifications import tasks
+from novacart.notifications import digests, tasks
 from novacart.notifications.models import OrderAlert
 from tests.orders.test_routes import place
 
@@ -97,3 +97,37 @@ def test_a_redispatched_order_event_rings_nobody_twice(client, customer, staff, 
     event_tasks.dispatch_event(event.id)
     assert len(_new_orders(client, staff[1])) == 1
     assert len(client.get("/api/notifications", headers=customer[1]).get_json()["items"]) == 1
+
+
+def test_orders_waiting_when_the_window_ends_go_out_together_with_the_next_one(
+    app, client, make_user, staff, make_product
+):
+    # given an alert, then two orders waiting inside its window
+    product = make_product(stock=100)
+    _, alice = make_user("customer")
+    app.config["MAX_PENDING_ORDERS"] = 100
+    try:
+        [first] = _orders(client, alice, product, 1)
+        waiting = _orders(client, alice, product, 2)
+        # when the window passes and a third order arrives before beat's digest sweep
+        _window_passes()
+        [third] = _orders(client, alice, product, 1)
+    finally:
+        app.config["MAX_PENDING_ORDERS"] = 3
+    # then that order announces the waiting ones with it, in one digest
+    digest, alert = _new_orders(client, staff[1])
+    assert alert["data"] == {"order_id": first}
+    assert digest["data"] == {"order_ids": [*waiting, third]}
+    # and beat's sweep finds nothing left to announce
+    assert tasks.send_new_order_digest() == 0
+
+
+def test_alerts_are_forgotten_after_the_retention(client, customer, staff, make_product):
+    # given an order announced long ago, and one just now
+    _orders(client, customer[1], make_product(), 1)
+    _window_passes()
+    [recent] = _orders(client, customer[1], make_product(), 1)
+    # when alerts older than half an hour are pruned
+    assert digests.prune(timedelta(minutes=30)) == 1
+    # then only the recent alert is kept (a re-dispatched event of it still rings nobody)
+    assert [a.order_id for a in db.session.query(OrderAlert).all()] == [recent]
