@@ -81,12 +81,13 @@ def issue_tokens(user: User) -> Tokens:
 
 def _add_user(email: str, password: str, name: str, role: Role, locale: str = DEFAULT_LOCALE) -> User:
     """Insert a user. Caller commits."""
+    password_hash = hash_password(password)  # before any query: no pooled connection waits on the hash
     if find_user_by_email(email) is not None:
         raise DuplicateEmailError(_l("%(email)s is already registered.", email=normalise_email(email)))
     user = User(
         email=normalise_email(email),
         name=name.strip(),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=role,
         locale=locale,
     )
@@ -122,6 +123,10 @@ def check_credentials(email: str, password: str) -> User:
     """
     global _DUMMY_HASH
     user = find_user_by_email(email)
+    # The hash takes ~0.1 s and may wait for a slot (PASSWORD_HASH_CONCURRENCY): the read is over, so the
+    # connection goes back to the pool meanwhile. 25 logins at once held 25 connections, and on PostgreSQL
+    # those past the pool's 15 failed with 500 after its 30 s timeout. (Loaded objects stay loaded.)
+    db.session.commit()
     if user is None:
         # Spend the same time as a real check, so response times do not reveal which e-mails exist.
         _DUMMY_HASH = _DUMMY_HASH or hash_password("not-a-real-password")
