@@ -107,6 +107,13 @@ def created_at(notification: dict) -> float:
     return datetime.fromisoformat(notification["created_at"]).timestamp()
 
 
+def wait_past_the_replay_grace(system, user) -> None:
+    """Until the user's notifications are old news. The client toasts what was created within its replay
+    grace (2 s, for clock skew) before its socket connected, and on a fast machine a sign-in takes less."""
+    newest = max(created_at(n) for n in inbox(system, user))
+    wait_until(lambda: time.time() - newest > REPLAY_GRACE_S, what="the notifications to be older than the grace")
+
+
 def unread(system, user) -> int:
     return system.api("GET", "/api/notifications/unread-count", user["token"]).json()["count"]
 
@@ -168,10 +175,7 @@ def test_shipped_order_shows_toast_badge_and_timeline_live_without_reload(
     for status in ("paid", "preparing"):
         move(system, staff_user, order_id, status)
     wait_until(lambda: unread(system, customer) == 3, what="the received, paid and preparing notifications")
-    # The client toasts what was created within its replay grace (2 s, for clock skew) before its socket
-    # connected: on a fast machine the sign-in below takes less. Old news is older than that.
-    newest = max(created_at(n) for n in inbox(system, customer))
-    wait_until(lambda: time.time() - newest > REPLAY_GRACE_S, what="the notifications to be older than the grace")
+    wait_past_the_replay_grace(system, customer)
 
     page = tabs.open()
     page.goto(f"/orders/{order_id}")
