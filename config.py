@@ -459,10 +459,12 @@ def check_or_exit(cls: type[Config] | None = None) -> type[Config]:
     return cls
 
 
-def wait_for_psycopg_by_select() -> None:
-    """psycopg 3 waits on a query with a C poll that would block a gevent or eventlet hub; `select` is
-    patched by both. psycopg reads this variable when it is first imported, so call it before that."""
-    os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+def choose_psycopg_wait(async_mode: str) -> None:
+    """psycopg 3 waits on a query with a C poll that would block a gevent or eventlet hub; pick one they
+    patch. gevent: `poll`, since gevent's `select` first asks the real select(), which refuses a descriptor
+    above 1,024 (a web process holding 1,000 sockets then could not query PostgreSQL). eventlet: `select`.
+    psycopg reads this variable when it is first imported, so call it before that."""
+    os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_poll" if async_mode == "gevent" else "wait_select")
 
 
 def exit_refusing(error: SettingsError) -> NoReturn:

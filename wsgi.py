@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from config import SettingsError, check_or_exit, config_class, exit_refusing, wait_for_psycopg_by_select
+from config import SettingsError, check_or_exit, choose_psycopg_wait, config_class, exit_refusing
 
 if __name__ == "__main__":
     # Refuse unsafe settings in one line before gunicorn or eventlet start (and print their own noise).
@@ -32,7 +32,7 @@ if __name__ == "__main__":
         )
     elif settings.ASYNC_MODE == "eventlet":
         # Nothing of NovaCart's may be imported before this patch (nor psycopg before its wait is chosen).
-        wait_for_psycopg_by_select()
+        choose_psycopg_wait("eventlet")
         import eventlet
 
         eventlet.monkey_patch()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from config import Config, wait_for_psycopg_by_select
+from config import Config, choose_psycopg_wait
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def exec_gevent(settings: type[Config]) -> None:
     subscription, the ack flusher, the ping timer, the GC tuning, its Prometheus files) is its own.
     Built before the fork, they would run unpatched, or only in the parent.
     """
-    wait_for_psycopg_by_select()  # inherited by the workers, which import psycopg after gevent's patch
+    choose_psycopg_wait("gevent")  # inherited by the workers, which import psycopg after gevent's patch
     args = [
         sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", str(settings.WEB_CONCURRENCY),
         "-c", str(GUNICORN_CONF), "--no-control-socket",
