@@ -107,6 +107,16 @@ def created_at(notification: dict) -> float:
     return datetime.fromisoformat(notification["created_at"]).timestamp()
 
 
+def order_being_prepared(system, staff_user, customer, product_id) -> int:
+    """An order of two, paid and being prepared, whose three notifications are old news by now."""
+    order_id = place_order(system, customer, product_id, qty=2)
+    for status in ("paid", "preparing"):
+        move(system, staff_user, order_id, status)
+    wait_until(lambda: unread(system, customer) == 3, what="the received, paid and preparing notifications")
+    wait_past_the_replay_grace(system, customer)
+    return order_id
+
+
 def wait_past_the_replay_grace(system, user) -> None:
     """Until the user's notifications are old news. The client toasts what was created within its replay
     grace (2 s, for clock skew) before its socket connected, and on a fast machine a sign-in takes less."""
@@ -171,11 +181,7 @@ def test_shipped_order_shows_toast_badge_and_timeline_live_without_reload(
 ):
     customer = system.register("Alice Martin")
     paper = product(stock=40, threshold=5, name="Recycled A4 copy paper, 500 sheets")
-    order_id = place_order(system, customer, paper, qty=2)
-    for status in ("paid", "preparing"):
-        move(system, staff_user, order_id, status)
-    wait_until(lambda: unread(system, customer) == 3, what="the received, paid and preparing notifications")
-    wait_past_the_replay_grace(system, customer)
+    order_id = order_being_prepared(system, staff_user, customer, paper)
 
     page = tabs.open()
     page.goto(f"/orders/{order_id}")

@@ -21,10 +21,8 @@ from tests.e2e.test_browser import (
     fill_login_form,
     mark_document,
     move,
-    place_order,
+    order_being_prepared,
     same_document,
-    unread,
-    wait_past_the_replay_grace,
 )
 
 try:
@@ -60,11 +58,7 @@ def test_an_italian_customer_sees_the_shop_the_bell_and_a_live_spedito_toast_in_
     customer = system.register("Giulia Russo")
     set_locale(system, customer, "it")
     paper = product(stock=40, threshold=5, name="Carta per fotocopie A4 riciclata, 500 fogli")
-    order_id = place_order(system, customer, paper, qty=2)
-    for status in ("paid", "preparing"):
-        move(system, staff_user, order_id, status)
-    wait_until(lambda: unread(system, customer) == 3, what="the received, paid and preparing notifications")
-    wait_past_the_replay_grace(system, customer)
+    order_id = order_being_prepared(system, staff_user, customer, paper)
 
     page = tabs.open()
     log_in_italian(page, customer)
