@@ -17,10 +17,19 @@ class JsonBoolean(fields.Boolean):
         return value
 
 
-def openapi_overrides(self, field: fields.Field, **_: Any) -> dict:
-    """apispec attribute function, run after the built-in ones: a field's `metadata["openapi"]` wins
-    (e.g. a Dict's explicit `properties` and `additionalProperties: false`)."""
-    return dict(field.metadata.get("openapi", {}))
+# Every text the API reads refuses NUL (novacart.errors, before any handler: PostgreSQL cannot store it),
+# so the document says so: a fuzzer then knows a string holding one is not valid data.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
+def openapi_overrides(self, field: fields.Field, ret: dict, **_: Any) -> dict:
+    """apispec attribute function, run after the built-in ones: a string without a pattern of its own
+    (a Regexp validator's) refuses NUL, and a field's `metadata["openapi"]` wins (e.g. a Dict's explicit
+    `properties` and `additionalProperties: false`)."""
+    extra: dict[str, Any] = {}
+    if isinstance(field, fields.String) and "pattern" not in ret and "format" not in ret:
+        extra["pattern"] = NO_NUL_PATTERN
+    return extra | dict(field.metadata.get("openapi", {}))
 
 
 class ChangesSchema(Schema):

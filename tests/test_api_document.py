@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from novacart import wire
-from novacart.errors import ErrorCode
+from novacart.errors import NUL_MESSAGE, ErrorCode
 from novacart.notifications import types
+from novacart.schemas import NO_NUL_PATTERN
 from tests.helpers import assert_problem
 
 
@@ -53,6 +56,43 @@ def test_every_documented_error_is_problem_json_with_the_problem_schema(client):
                 }
                 checked += 1
     assert checked > 50
+
+
+def test_every_string_the_api_reads_says_it_refuses_nul_as_the_api_does(client, customer):
+    document = client.get("/api/openapi.json").get_json()
+    strings = []
+
+    def walk(schema, where):
+        if "$ref" in schema:
+            schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+        if schema.get("type") == "string" and "format" not in schema:  # a date-time cannot hold NUL anyway
+            strings.append((where, schema.get("pattern")))
+        for name, sub in schema.get("properties", {}).items():
+            walk(sub, f"{where}.{name}")
+        for key in ("items", "additionalProperties"):
+            if isinstance(schema.get(key), dict):
+                walk(schema[key], f"{where}[]")
+
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":  # the path's own: ids, integers
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] != "header":  # HTTP itself refuses NUL there
+                    walk(parameter["schema"], f"{method} {path} {parameter['in']} {parameter['name']}")
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                walk(media["schema"], f"{method} {path} body")
+    # a string with no pattern of its own (a SKU's, a message's "not only spaces") gets the one refusing NUL
+    assert [where for where, pattern in strings if pattern is None or re.search(pattern, "pen\x00cil")] == []
+    assert sum(pattern == NO_NUL_PATTERN for _, pattern in strings) > 30
+    assert re.fullmatch(NO_NUL_PATTERN, "Café, 12 Main Street") and not re.fullmatch(NO_NUL_PATTERN, "a\x00b")
+    text = dict(strings)["post /api/orders/{order_id}/messages body.text"]
+    assert re.fullmatch(text, " Hi \n") and not re.fullmatch(text, " \n ")
+    # and what the document says is what the API does, in a body and in a query string
+    response = client.put("/api/notifications/preferences", json={"types": ["order\x00status"]}, headers=customer[1])
+    assert assert_problem(response, 422, "validation_error")["errors"] == {"types.0": [NUL_MESSAGE]}
+    response = client.get("/api/products?q=pen%00cil", headers=customer[1])
+    assert assert_problem(response, 422, "validation_error")["errors"] == {"?q": [NUL_MESSAGE]}
 
 
 def test_the_asyncapi_document_describes_every_wire_event(client):

@@ -128,8 +128,6 @@ def subscribe(user_id: int, endpoint: str, p256dh: str, auth: str) -> PushSubscr
 @transactional
 def unsubscribe(user_id: int, endpoint: str) -> None:
     """Forget one of the user's subscriptions (idempotent; another user's is left alone)."""
-    if "\x00" in endpoint:  # none was ever stored (refused at subscription), and PostgreSQL cannot compare it
-        return
     db.session.execute(
         delete(PushSubscription).where(PushSubscription.user_id == user_id, PushSubscription.endpoint == endpoint)
     )

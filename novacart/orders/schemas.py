@@ -132,6 +132,6 @@ class MessageCreateSchema(Schema):
         ),
         metadata={
             "description": "As typed, without the spaces and line breaks around it; markup is kept as text.",
-            "openapi": {"pattern": r"\S"},
+            "openapi": {"pattern": r"^\s*[^\s\u0000][^\u0000]*$"},  # not only spaces; no NUL
         },
     )

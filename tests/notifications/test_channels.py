@@ -219,9 +219,11 @@ def test_a_push_service_down_is_retried_and_one_refusing_the_message_is_a_failur
     assert _send_row(note["id"], "push").attempts == 2
 
 
-def test_removing_a_subscription_whose_endpoint_holds_nul_removes_nothing(client, customer):
-    # (no endpoint with NUL was ever stored: subscribing with one is a 422; PostgreSQL could not compare it)
+def test_an_endpoint_holding_nul_is_refused_by_subscribe_and_unsubscribe(client, customer):
+    # PostgreSQL could neither store nor compare it; the OpenAPI document's pattern says so too
     body = {"endpoint": "https://push.example/\u0000x", "keys": PushReceiver().keys()}
     assert_problem(client.post("/api/push/subscriptions", json=body, headers=customer[1]), 422, "validation_error")
     response = client.delete("/api/push/subscriptions", json={"endpoint": body["endpoint"]}, headers=customer[1])
-    assert response.status_code == 204
+    assert assert_problem(response, 422, "validation_error")["errors"] == {
+        "endpoint": ["Text may not contain NUL characters."]
+    }
