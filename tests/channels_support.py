@@ -7,6 +7,7 @@ import email
 import email.policy
 import json
 import os
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -61,9 +62,10 @@ class _Inbox:
 class SmtpServer:
     """aiosmtpd on a free port: `url` for SMTP_URL; wait_for(n) blocks until n messages arrived."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, tls: ssl.SSLContext | None = None) -> None:
         self.inbox = _Inbox()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=port or _free_port())
+        extra = {"tls_context": tls} if tls else {}  # offers STARTTLS with it
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=port or _free_port(), **extra)
 
     @property
     def url(self) -> str:
@@ -91,6 +93,39 @@ class SmtpServer:
                     raise TimeoutError(f"{count} e-mails expected in {timeout}s, got {len(self.inbox.messages)}")
                 self.inbox.cond.wait(remaining)
             return list(self.inbox.messages)
+
+
+def self_signed_tls_context(directory) -> ssl.SSLContext:
+    """A server's TLS context with a fresh self-signed certificate for 127.0.0.1, which no client trusts."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "smtp.crt", directory / "smtp.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    return context
 
 
 def _free_port() -> int:

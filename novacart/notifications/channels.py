@@ -6,9 +6,16 @@ sends only what is still unacknowledged (no client showed it), whose user keeps 
 the type, and that has no row for the channel yet. Sending claims a `channel_sends` row first
 (`sending`, unique per notification and channel), then sends, then marks it `sent` or `failed`: a
 retried or duplicated task sends nothing twice. A transient failure leaves `sending` with the time
-of the next attempt (`retry_at`), which the sweep starts. A worker killed between sending and
-marking leaves `sending` without one; the sweep retries such a row only after
-CHANNEL_STUCK_AFTER_SECONDS, so in that rare case an e-mail can go twice (docs/reliability.md).
+of the next attempt (`retry_at`), which the sweep starts.
+
+A worker killed mid-send leaves `sending` without `retry_at`; after CHANNEL_STUCK_AFTER_SECONDS the
+sweep looks at `handed_at`, written just before the mail server gets the message's final dot (see
+mail._HandingOver). Without it the server never had the whole message and discarded what it had: the
+e-mail is sent again. With it the server had everything but the dot: the e-mail counts as sent and is
+not repeated. Only a kill in the instant between that write and the dot loses an e-mail; none goes
+twice (docs/reliability.md, "Worker SIGKILL mid e-mail batch"). A push has no such moment: a kill
+after the push service took it repeats it, and the service worker's `tag` (the notification's id)
+shows the second in place of the first.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, exists, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from novacart import metrics
 from novacart.auth.models import User
@@ -126,13 +133,17 @@ def claim(notification_id: int, channel: str, token: str) -> bool:
     """Own the send of this notification on this channel: a new `sending` row, or the one this token
     already holds (a retry). False if another task owns it or it is done. Commits."""
     row = db.session.execute(
-        select(_SENDS.c.status, _SENDS.c.claimed_by).where(
+        select(_SENDS.c.status, _SENDS.c.claimed_by, _SENDS.c.handed_at).where(
             _SENDS.c.notification_id == notification_id, _SENDS.c.channel == channel
         )
     ).first()
     if row is not None:
         db.session.rollback()
-        return row.status == SendStatus.SENDING and row.claimed_by == token
+        ours = row.status == SendStatus.SENDING and row.claimed_by == token
+        if ours and row.handed_at is not None:  # this task again, after its worker died past the point of no return
+            _count_as_sent(notification_id, channel, token)
+            return False
+        return ours
     try:
         db.session.execute(
             insert(_SENDS).values(
@@ -165,11 +176,14 @@ def send(notification_id: int, channel: str, token: str) -> Outcome:
     if channel == types.EMAIL:
         recipient = mail.Recipient(row.user_id, row.email, row.name, row.locale)
         try:
-            mail.deliver(mail.compose(recipient, notification))
+            mail.deliver(mail.compose(recipient, notification), lambda: _hand_over(notification_id, channel, token))
         except mail.PermanentMailError as error:
             return Outcome(SendStatus.FAILED, str(error))
-        except mail.TransientMailError as error:
+        except (mail.TransientMailError, ClaimLost) as error:
             return Outcome(None, str(error))
+        except OperationalError as error:  # the hand-over's write (SQLite busy, PostgreSQL gone): nothing sent
+            db.session.rollback()
+            return Outcome(None, f"database unavailable at hand-over ({type(error.orig).__name__})")
         return Outcome(SendStatus.SENT)
     result = push.send(row.user_id, notification)
     if result.delivered:
@@ -181,6 +195,54 @@ def send(notification_id: int, channel: str, token: str) -> Outcome:
     return Outcome(SendStatus.OFF, "no push subscription")
 
 
+class ClaimLost(Exception):
+    """The sweep gave this send to another task meanwhile (its worker looked dead): this one stops."""
+
+
+def _hand_over(notification_id: int, channel: str, token: str) -> None:
+    """Record that the message is being let go, while this token still owns the row. Commits."""
+    owned = db.session.execute(
+        update(ChannelSend)
+        .where(
+            ChannelSend.notification_id == notification_id,
+            ChannelSend.channel == channel,
+            ChannelSend.claimed_by == token,
+            ChannelSend.status == SendStatus.SENDING,
+        )
+        .values(handed_at=utcnow(), updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not owned:
+        raise ClaimLost("another task took this send over")
+
+
+def _count_as_sent(notification_id: int, channel: str, token: str) -> None:
+    """A send whose worker died after handing the message over: the server has it. Commits."""
+    counted = db.session.execute(
+        update(ChannelSend)
+        .where(
+            ChannelSend.notification_id == notification_id,
+            ChannelSend.channel == channel,
+            ChannelSend.claimed_by == token,
+            ChannelSend.status == SendStatus.SENDING,
+        )
+        .values(
+            status=SendStatus.SENT,
+            retry_at=None,
+            last_error="worker lost after the mail server had the message: counted as sent",
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if counted:
+        logger.info(
+            "%s of notification %s: handed over before its worker died, counted as sent", channel, notification_id
+        )
+        metrics.CHANNEL_SENDS.labels(channel=channel, outcome=str(SendStatus.SENT)).inc()
+
+
 def finish(
     notification_id: int, channel: str, token: str, outcome: Outcome, *, attempts: int, retry_in: float | None = None
 ) -> None:
@@ -190,6 +252,8 @@ def finish(
     if outcome.status is not None:
         values["status"] = outcome.status
     values["retry_at"] = utcnow() + timedelta(seconds=retry_in) if retry_in is not None else None
+    if outcome.status is None:
+        values["handed_at"] = None  # the server answered, and did not take it: the next attempt sends again
     db.session.execute(
         update(ChannelSend)
         .where(
@@ -233,11 +297,15 @@ def sweep(batch: int = 1000) -> int:
     # worker mid-send.
     due_or_stuck = or_(_SENDS.c.retry_at <= now, and_(_SENDS.c.retry_at.is_(None), _SENDS.c.updated_at < stuck_before))
     stuck = db.session.execute(
-        select(_SENDS.c.notification_id, _SENDS.c.channel, _SENDS.c.claimed_by, _SENDS.c.attempts)
+        select(_SENDS.c.notification_id, _SENDS.c.channel, _SENDS.c.claimed_by, _SENDS.c.attempts, _SENDS.c.handed_at)
         .where(_SENDS.c.status == SendStatus.SENDING, due_or_stuck)
         .limit(batch)
     ).all()
-    for notification_id, channel, old_token, attempts in stuck:
+    db.session.rollback()
+    for notification_id, channel, old_token, attempts, handed_at in stuck:
+        if handed_at is not None:  # its worker died once the mail server had the message: not sent again
+            _count_as_sent(notification_id, channel, old_token)
+            continue
         token = f"sweep-{uuid.uuid4().hex}"
         moved = db.session.execute(
             update(ChannelSend)

@@ -8,9 +8,11 @@ one-click unsubscribe link for its type on e-mail (RFC 8058), which works withou
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -108,26 +110,74 @@ def _compose(recipient: Recipient, notification: dict[str, Any]) -> EmailMessage
     return message
 
 
-def deliver(message: EmailMessage) -> None:
-    """Hand the message to SMTP_URL, or write it under MAIL_DIR. Raises Transient/PermanentMailError."""
+class _HandingOver:
+    """smtplib's DATA, split before the final dot: `handing_over()` runs once the server holds the whole
+    message but has not taken it. Until the dot a dropped connection makes the server discard it (RFC
+    5321, 4.1.1.4); after it the message is the server's. So the caller can record the one moment that
+    decides whether a killed send may be repeated: a lost worker before it sent nothing."""
+
+    handing_over: Callable[[], None]
+
+    def data(self, msg: bytes) -> tuple[int, bytes]:
+        self.putcmd("data")  # type: ignore[attr-defined]
+        code, reply = self.getreply()  # type: ignore[attr-defined]
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        body = re.sub(rb"(?m)^\.", b"..", msg)  # dot-stuffing, as smtplib's
+        self.send(body if body.endswith(b"\r\n") else body + b"\r\n")  # type: ignore[attr-defined]
+        try:
+            self.handing_over()
+        except BaseException:
+            self.close()  # without the dot (a QUIT now would be read as the message's text): discarded
+            raise
+        self.send(b".\r\n")  # type: ignore[attr-defined]
+        return self.getreply()  # type: ignore[attr-defined]
+
+
+class _SMTP(_HandingOver, smtplib.SMTP):
+    pass
+
+
+class _SMTPS(_HandingOver, smtplib.SMTP_SSL):
+    pass
+
+
+def _nothing() -> None:
+    return None
+
+
+def deliver(message: EmailMessage, handing_over: Callable[[], None] = _nothing) -> None:
+    """Hand the message to SMTP_URL, or write it under MAIL_DIR. `handing_over` runs at the last moment
+    the message can still be held back (see _HandingOver); what it raises stops the send. Raises
+    Transient/PermanentMailError."""
     url = current_app.config["SMTP_URL"]
     if not url:
         directory = Path(current_app.config["MAIL_DIR"])
         directory.mkdir(parents=True, exist_ok=True)
         name = f"{time.strftime('%Y%m%d-%H%M%S')}-{message['X-NovaCart-Notification']}.eml"
-        (directory / name).write_bytes(bytes(message))
+        partial = directory / f".{name}.partial"
+        partial.write_bytes(bytes(message))
+        handing_over()
+        partial.replace(directory / name)
         return
     parts = urlsplit(url)
     host, port = parts.hostname or "localhost", parts.port or (465 if parts.scheme == "smtps" else 25)
     try:
         if parts.scheme == "smtps":
-            server: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=15, context=ssl.create_default_context())
+            server: _SMTP | _SMTPS = _SMTPS(host, port, timeout=15, context=ssl.create_default_context())
         else:
-            server = smtplib.SMTP(host, port, timeout=15)
+            server = _SMTP(host, port, timeout=15)
+        server.handing_over = handing_over
         with server:
-            if parts.scheme == "smtp" and server.has_extn("starttls"):
+            server.ehlo()  # what the server offers is known only after EHLO
+            encrypted = parts.scheme == "smtps"
+            if not encrypted and server.has_extn("starttls"):
                 server.starttls(context=ssl.create_default_context())
+                server.ehlo()
+                encrypted = True
             if parts.username:
+                if not encrypted:
+                    raise PermanentMailError(f"{host} offers no STARTTLS: the password is not sent in clear")
                 server.login(unquote(parts.username), unquote(parts.password or ""))
             server.send_message(message)
     except smtplib.SMTPRecipientsRefused as error:

@@ -124,7 +124,7 @@ class ChannelSend(db.Model):
     """A notification on a channel other than in-app: at most one row per (notification, channel).
 
     Written before the e-mail or push goes out (`sending`), updated after: the unique constraint makes
-    a retried or duplicated check harmless.
+    a retried or duplicated check harmless. See novacart.notifications.channels for the states.
     """
 
     __tablename__ = "channel_sends"
@@ -137,6 +137,9 @@ class ChannelSend(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     # When its owner will try again after a transient failure: until then the sweep leaves the row alone.
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When an e-mail was let go: written just before the mail server is sent the message's final dot.
+    # A `sending` row with it lost its worker after the server had the whole message: it is not sent again.
+    handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -6,14 +6,17 @@ any client could acknowledge it (tests/system/test_channels.py waits out the rea
 
 from __future__ import annotations
 
+from datetime import timedelta
+from email.message import EmailMessage
+
 import pytest
 from sqlalchemy import select, update
 
 from novacart.db import utcnow
 from novacart.extensions import db
-from novacart.notifications import channels
+from novacart.notifications import channels, mail, tasks
 from novacart.notifications.models import ChannelSend, PushSubscription
-from tests.channels_support import PushReceiver, PushService, SmtpServer, check_vapid
+from tests.channels_support import PushReceiver, PushService, SmtpServer, check_vapid, self_signed_tls_context
 from tests.helpers import assert_problem
 from tests.orders.test_routes import place
 
@@ -227,3 +230,91 @@ def test_an_endpoint_holding_nul_is_refused_by_subscribe_and_unsubscribe(client,
     assert assert_problem(response, 422, "validation_error")["errors"] == {
         "endpoint": ["Text may not contain NUL characters."]
     }
+
+
+def _left_by_a_dead_worker(notification_id: int, *, handed: bool) -> None:
+    """The row a worker SIGKILLed mid-send leaves: `sending`, its task's token, untouched for long."""
+    long_ago = utcnow() - timedelta(hours=1)
+    db.session.execute(
+        update(ChannelSend)
+        .where(ChannelSend.notification_id == notification_id, ChannelSend.channel == "email")
+        .values(
+            status="sending",
+            claimed_by="dead-task",
+            retry_at=None,
+            updated_at=long_ago,
+            handed_at=long_ago if handed else None,
+        )
+    )
+    db.session.commit()
+
+
+def test_a_send_whose_worker_died_is_repeated_only_if_the_server_never_had_the_whole_message(
+    client, customer, staff, make_product, smtp
+):
+    first = _shipped_notification(client, customer, staff, make_product)
+    second = _shipped_notification(client, customer, staff, make_product)
+    before = len(smtp.messages)
+    # given one send killed before its hand-over (the server discarded the unfinished message) and one
+    # killed after it (the server had everything up to the final dot)
+    _left_by_a_dead_worker(first["id"], handed=False)
+    _left_by_a_dead_worker(second["id"], handed=True)
+    # when the sweep finds them
+    channels.sweep()
+    # then only the first is sent again; both count as sent
+    assert [m["X-NovaCart-Notification"] for m in smtp.messages[before:]] == [str(first["id"])]
+    assert (_send_row(first["id"], "email").status, _send_row(first["id"], "email").last_error) == ("sent", None)
+    row = _send_row(second["id"], "email")
+    assert (row.status, row.last_error) == (
+        "sent",
+        "worker lost after the mail server had the message: counted as sent",
+    )
+    # and the killed task itself, delivered again by the broker, sends nothing either
+    _left_by_a_dead_worker(second["id"], handed=True)
+    assert tasks.send_channel.run(second["id"], "email", "dead-task", 1) == "not ours"
+    assert len(smtp.messages) == before + 1 and _send_row(second["id"], "email").status == "sent"
+
+
+def test_the_hand_over_comes_before_the_final_dot_and_refusing_it_sends_nothing(app, smtp):
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "shop@example.com", "alice@example.com", "Shipped"
+    message["X-NovaCart-Notification"] = "1"
+    message.set_content(".a line starting with a dot\n")
+    seen_by_the_server_at_hand_over = []
+
+    def dies_at_hand_over():
+        seen_by_the_server_at_hand_over.append(len(smtp.messages))
+        raise channels.ClaimLost("another task took this send over")
+
+    with app.app_context():
+        with pytest.raises(channels.ClaimLost):
+            mail.deliver(message, dies_at_hand_over)
+        # the server, left without the dot, discarded the message, and takes the next one whole
+        mail.deliver(message, lambda: seen_by_the_server_at_hand_over.append(len(smtp.messages)))
+    assert seen_by_the_server_at_hand_over == [0, 0]
+    [received] = smtp.wait_for(1)
+    assert received.get_content().splitlines() == [".a line starting with a dot"]  # dot-stuffed and unstuffed
+
+
+def test_a_password_is_never_sent_to_a_mail_server_without_tls(app, client, customer, staff, make_product, smtp):
+    # given SMTP_URL with credentials, and a server that offers no STARTTLS
+    app.config["SMTP_URL"] = smtp.url.replace("smtp://", "smtp://shop:secret@")
+    note = _shipped_notification(client, customer, staff, make_product)
+    # then no e-mail goes out, and the Operations page says why
+    row = _send_row(note["id"], "email")
+    assert (row.status, row.last_error) == ("failed", "127.0.0.1 offers no STARTTLS: the password is not sent in clear")
+    assert smtp.messages == []
+
+
+def test_a_server_offering_starttls_gets_nothing_in_clear(app, client, customer, staff, make_product, tmp_path):
+    # given a server offering STARTTLS, with a certificate this machine does not trust
+    server = SmtpServer(tls=self_signed_tls_context(tmp_path)).start()
+    app.config["SMTP_URL"] = server.url
+    try:
+        note = _shipped_notification(client, customer, staff, make_product)
+    finally:
+        server.stop()
+    # then the client insisted on TLS, refused the certificate, and sent nothing: it will try again
+    row = _send_row(note["id"], "email")
+    assert (row.status, row.last_error) == ("sending", "mail server unreachable (SSLCertVerificationError)")
+    assert server.messages == []
