@@ -199,19 +199,26 @@ class ClaimLost(Exception):
     """The sweep gave this send to another task meanwhile (its worker looked dead): this one stops."""
 
 
+def _update_owned(notification_id: int, channel: str, token: str, **values: Any) -> bool:
+    """Update the `sending` row this token owns; False if it is not (or no longer) its own. Caller commits."""
+    return bool(
+        db.session.execute(
+            update(ChannelSend)
+            .where(
+                ChannelSend.notification_id == notification_id,
+                ChannelSend.channel == channel,
+                ChannelSend.claimed_by == token,
+                ChannelSend.status == SendStatus.SENDING,
+            )
+            .values(**values, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
+
+
 def _hand_over(notification_id: int, channel: str, token: str) -> None:
     """Record that the message is being let go, while this token still owns the row. Commits."""
-    owned = db.session.execute(
-        update(ChannelSend)
-        .where(
-            ChannelSend.notification_id == notification_id,
-            ChannelSend.channel == channel,
-            ChannelSend.claimed_by == token,
-            ChannelSend.status == SendStatus.SENDING,
-        )
-        .values(handed_at=utcnow(), updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    owned = _update_owned(notification_id, channel, token, handed_at=utcnow())
     db.session.commit()
     if not owned:
         raise ClaimLost("another task took this send over")
@@ -219,22 +226,14 @@ def _hand_over(notification_id: int, channel: str, token: str) -> None:
 
 def _count_as_sent(notification_id: int, channel: str, token: str) -> None:
     """A send whose worker died after handing the message over: the server has it. Commits."""
-    counted = db.session.execute(
-        update(ChannelSend)
-        .where(
-            ChannelSend.notification_id == notification_id,
-            ChannelSend.channel == channel,
-            ChannelSend.claimed_by == token,
-            ChannelSend.status == SendStatus.SENDING,
-        )
-        .values(
-            status=SendStatus.SENT,
-            retry_at=None,
-            last_error="worker lost after the mail server had the message: counted as sent",
-            updated_at=utcnow(),
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    counted = _update_owned(
+        notification_id,
+        channel,
+        token,
+        status=SendStatus.SENT,
+        retry_at=None,
+        last_error="worker lost after the mail server had the message: counted as sent",
+    )
     db.session.commit()
     if counted:
         logger.info(
@@ -253,17 +252,8 @@ def finish(
         values["status"] = outcome.status
     values["retry_at"] = utcnow() + timedelta(seconds=retry_in) if retry_in is not None else None
     if outcome.status is None:
-        values["handed_at"] = None  # the server answered, and did not take it: the next attempt sends again
-    db.session.execute(
-        update(ChannelSend)
-        .where(
-            ChannelSend.notification_id == notification_id,
-            ChannelSend.channel == channel,
-            ChannelSend.claimed_by == token,
-        )
-        .values(**values, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+        values["handed_at"] = None  # the server did not take it (or hung up before saying): sent again
+    _update_owned(notification_id, channel, token, **values)
     db.session.commit()
     metrics.CHANNEL_SENDS.labels(channel=channel, outcome=(outcome.status or "retry").__str__()).inc()
 
@@ -307,17 +297,7 @@ def sweep(batch: int = 1000) -> int:
             _count_as_sent(notification_id, channel, old_token)
             continue
         token = f"sweep-{uuid.uuid4().hex}"
-        moved = db.session.execute(
-            update(ChannelSend)
-            .where(
-                ChannelSend.notification_id == notification_id,
-                ChannelSend.channel == channel,
-                ChannelSend.claimed_by == old_token,
-                ChannelSend.status == SendStatus.SENDING,
-            )
-            .values(claimed_by=token, retry_at=None, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        moved = _update_owned(notification_id, channel, old_token, claimed_by=token, retry_at=None)
         db.session.commit()
         if moved:
             logger.info("%s of notification %s: attempt %d", channel, notification_id, (attempts or 0) + 1)
