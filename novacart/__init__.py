@@ -96,6 +96,11 @@ def register_extensions(app: Flask, *, worker: bool, serving: bool = False) -> N
     login_manager.login_view = "dashboard.login"
     login_manager.login_message_category = "info"
     csrf.init_app(app)  # checked by the dashboard blueprint only (WTF_CSRF_CHECK_DEFAULT is off)
+    kv.init_app(app)
+    if app.config["RATELIMIT_STORAGE_URI"] == app.config["REDIS_URL"]:
+        # The limiter shares kv's blocking pool: its own (redis-py's default) refuses a 101st connection at
+        # once, and a thousand sockets connecting together were refused for it (the bench's replay scenario).
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"connection_pool": kv.redis_pool(app)})
     limiter.init_app(app)
     # Browsers on ALLOWED_ORIGINS may call the API (the origin echoed, never *); any other origin gets no
     # CORS headers. Bearer tokens, not cookies: no credentials mode. The same list guards Socket.IO.
@@ -108,7 +113,6 @@ def register_extensions(app: Flask, *, worker: bool, serving: bool = False) -> N
         max_age=600,
     )
     api.init_app(app)
-    kv.init_app(app)
     errors.init_app(app)
     celery_init_app(app)
     realtime.init_app(app, worker=worker, serving=serving)

@@ -16,5 +16,9 @@ def init_app(app: Flask) -> None:
     app.extensions["novacart.redis"] = redis.Redis(connection_pool=pool)
 
 
+def redis_pool(app: Flask) -> redis.ConnectionPool:
+    return app.extensions["novacart.redis"].connection_pool
+
+
 def redis_client() -> redis.Redis:
     return current_app.extensions["novacart.redis"]
