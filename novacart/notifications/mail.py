@@ -157,7 +157,11 @@ def deliver(message: EmailMessage, handing_over: Callable[[], None] = _nothing) 
         name = f"{time.strftime('%Y%m%d-%H%M%S')}-{message['X-NovaCart-Notification']}.eml"
         partial = directory / f".{name}.partial"
         partial.write_bytes(bytes(message))
-        handing_over()
+        try:
+            handing_over()
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         partial.replace(directory / name)
         return
     parts = urlsplit(url)

@@ -306,10 +306,12 @@ def test_a_password_is_never_sent_to_a_mail_server_without_tls(app, client, cust
     assert smtp.messages == []
 
 
-def test_a_server_offering_starttls_gets_nothing_in_clear(app, client, customer, staff, make_product, tmp_path):
+def test_a_server_offering_starttls_gets_nothing_in_clear(
+    app, client, customer, staff, make_product, tmp_path, monkeypatch
+):
     # given a server offering STARTTLS, with a certificate this machine does not trust
     server = SmtpServer(tls=self_signed_tls_context(tmp_path)).start()
-    app.config["SMTP_URL"] = server.url
+    monkeypatch.setitem(app.config, "SMTP_URL", server.url)
     try:
         note = _shipped_notification(client, customer, staff, make_product)
     finally:
@@ -318,3 +320,19 @@ def test_a_server_offering_starttls_gets_nothing_in_clear(app, client, customer,
     row = _send_row(note["id"], "email")
     assert (row.status, row.last_error) == ("sending", "mail server unreachable (SSLCertVerificationError)")
     assert server.messages == []
+
+
+def test_without_smtp_a_refused_hand_over_leaves_no_file(app, tmp_path, monkeypatch):
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "shop@example.com", "alice@example.com", "Shipped"
+    message["X-NovaCart-Notification"] = "7"
+    message.set_content("Your order shipped.\n")
+    monkeypatch.setitem(app.config, "MAIL_DIR", str(tmp_path))
+    monkeypatch.setitem(app.config, "SMTP_URL", None)
+    with app.app_context():
+        with pytest.raises(channels.ClaimLost):
+            mail.deliver(message, lambda: (_ for _ in ()).throw(channels.ClaimLost("taken over")))
+        assert list(tmp_path.iterdir()) == []
+        mail.deliver(message)
+    [written] = list(tmp_path.iterdir())
+    assert written.name.endswith("-7.eml") and b"Your order shipped." in written.read_bytes()
