@@ -142,11 +142,7 @@ class _SMTPS(_HandingOver, smtplib.SMTP_SSL):
     pass
 
 
-def _nothing() -> None:
-    return None
-
-
-def deliver(message: EmailMessage, handing_over: Callable[[], None] = _nothing) -> None:
+def deliver(message: EmailMessage, handing_over: Callable[[], None] = lambda: None) -> None:
     """Hand the message to SMTP_URL, or write it under MAIL_DIR. `handing_over` runs at the last moment
     the message can still be held back (see _HandingOver); what it raises stops the send. Raises
     Transient/PermanentMailError."""
