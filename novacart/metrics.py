@@ -26,6 +26,12 @@ CHANNEL_SENDS = Counter(
     ["channel", "outcome"],
 )
 SOCKET_EVENTS_REFUSED = Counter("novacart_socket_refused", "Socket connections or events refused", ["reason"])
+REQUESTS_SHED = Counter(
+    "novacart_requests_shed", "HTTP requests refused with 503 because the process was overloaded", ["reason"]
+)
+EVENT_LOOP_LAG = Gauge(
+    "novacart_event_loop_lag_seconds", "How late the web process's timers fire (smoothed)", multiprocess_mode="livemax"
+)
 
 metrics_bp = Blueprint("metrics", __name__)
 

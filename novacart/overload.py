@@ -1,35 +1,89 @@
-"""Graceful overload: a bound on the HTTP requests one web process works on at once, then a quick 503.
+"""Graceful overload: past what a web process can serve in time, new requests get a quick 503.
 
 Past saturation an open-loop client keeps sending. Without a bound, every request is accepted, they all
 share the CPU, and each one's latency grows without limit (thousands still queued seconds after the last
-send). With it, the process works on at most MAX_INFLIGHT_REQUESTS requests (so what it accepts keeps a
-bounded latency), and answers the rest at once, from bytes built at start-up, with 503 and Retry-After:
-`overloaded` problem details under /api, a short page elsewhere. The connection stays open (keep-alive).
+send). Two bounds keep what is accepted on time; the rest is answered at once, from bytes built at
+start-up, with 503 and Retry-After: `overloaded` problem details under /api, a short page elsewhere. The
+connection stays open (keep-alive).
+
+- **Requests in flight** (MAX_INFLIGHT_REQUESTS): at most that many requests in progress.
+- **The event loop's lag** (OVERLOAD_LAG_MS): how late a timer of this process fires. It grows with
+  everything the process has still to run, not only with requests: the pushes an accepted call queued
+  for its sockets, the relay of other processes' emits, the writers of 10,000 sockets. A full run showed
+  why requests alone are not enough: two processes each stayed under 64 requests in flight and refused
+  nothing, while the pushes behind those requests waited 9 s (docs/performance.md, scenario 6). Above
+  the limit a growing share of new requests is refused, as Node's toobusy-js does: none at the limit,
+  all at twice it, so the loop catches up without the process swinging between taking all and none.
 
 Socket.IO's own requests (a long-poll waits up to a ping interval), /healthz and /metrics are not counted.
 """
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 from flask import Flask
 from werkzeug.wsgi import ClosingIterator
 
+from novacart import metrics
 from novacart.errors import problem
 
 EXEMPT_PREFIXES = ("/socket.io", "/healthz", "/metrics")
 PAGE = b"<!doctype html><title>Busy</title><p>NovaCart is busy right now; try again in a moment.</p>"
+LAG_INTERVAL_SECONDS = 0.05  # how often the loop's lag is sampled
+LAG_SMOOTHING = 3  # each sample moves the figure a third of the way (toobusy-js's dampening)
+
+
+class LoopLag:
+    """How late this process's timers fire, smoothed: a green thread sleeps `interval` and measures
+    how much longer it took to run again. Under gevent or eventlet that is the time every ready green
+    thread waited for the CPU; with plain threads, the wait for the GIL."""
+
+    def __init__(
+        self,
+        interval: float = LAG_INTERVAL_SECONDS,
+        *,
+        sleep: Callable[[float], object] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval, self.sleep, self.clock = interval, sleep, clock
+        self.seconds = 0.0
+
+    def sample(self) -> float:
+        """Sleep one interval and fold how late it ended into `seconds`."""
+        start = self.clock()
+        self.sleep(self.interval)
+        late = max(0.0, self.clock() - start - self.interval)
+        self.seconds += (late - self.seconds) / LAG_SMOOTHING
+        metrics.EVENT_LOOP_LAG.set(self.seconds)
+        return self.seconds
+
+    def run(self) -> None:
+        while True:
+            self.sample()
 
 
 class InFlightLimit:
-    """WSGI middleware: at most `limit` requests in progress; the next ones get 503 with Retry-After."""
+    """WSGI middleware: new requests get 503 with Retry-After when `limit` are in progress, or, with a
+    `lag_limit` (seconds), with a probability that grows as the loop's lag passes it."""
 
-    def __init__(self, wsgi_app: Callable, limit: int, retry_after: int) -> None:
+    def __init__(
+        self,
+        wsgi_app: Callable,
+        limit: int,
+        retry_after: int,
+        *,
+        lag_limit: float = 0.0,
+        lag: LoopLag | None = None,
+        start_watching: Callable[[Callable[[], None]], object] | None = None,
+        chance: Callable[[], float] = random.random,
+    ) -> None:
         self.wsgi_app = wsgi_app
         # Patched into a green semaphore under gevent and eventlet (the app is imported after the patching).
-        self.slots = threading.BoundedSemaphore(limit)
+        self.slots = threading.BoundedSemaphore(limit) if limit > 0 else None
         self.retry_after = str(retry_after)
         body = problem(
             503,
@@ -38,14 +92,26 @@ class InFlightLimit:
             detail=f"The server is busy; try again in {retry_after} s.",
         ).get_data()
         self.api_body, self.page_body = body, PAGE
+        self.lag_limit = lag_limit
+        self.lag = lag if lag is not None else LoopLag()
+        # The lag's green thread starts with the first request: after gunicorn forked this worker.
+        self._start_watching = start_watching if lag_limit > 0 else None
+        self.chance = chance
         self.shed = 0
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith(EXEMPT_PREFIXES):
             return self.wsgi_app(environ, start_response)
+        if self._start_watching is not None:
+            start, self._start_watching = self._start_watching, None
+            start(self.lag.run)
+        if self.lag_limit and self._too_late():
+            return self._refuse(path, start_response, "loop_lag")
+        if self.slots is None:
+            return self.wsgi_app(environ, start_response)
         if not self.slots.acquire(blocking=False):
-            return self._refuse(path, start_response)
+            return self._refuse(path, start_response, "in_flight")
         try:
             response = self.wsgi_app(environ, start_response)
         except BaseException:
@@ -54,8 +120,13 @@ class InFlightLimit:
         # Released when the server has sent the body (or given up on it), not when the view returned.
         return ClosingIterator(response, self.slots.release)
 
-    def _refuse(self, path: str, start_response: Callable) -> list[bytes]:
+    def _too_late(self) -> bool:
+        over = (self.lag.seconds - self.lag_limit) / self.lag_limit
+        return over > 0 and self.chance() < over
+
+    def _refuse(self, path: str, start_response: Callable, reason: str) -> list[bytes]:
         self.shed += 1
+        metrics.REQUESTS_SHED.labels(reason).inc()
         api = path.startswith("/api/")
         body = self.api_body if api else self.page_body
         content_type = "application/problem+json" if api else "text/html; charset=utf-8"
@@ -67,7 +138,18 @@ class InFlightLimit:
 
 
 def init_app(app: Flask) -> None:
-    """Bound this process's requests in flight (MAX_INFLIGHT_REQUESTS; 0 turns the bound off). Outermost."""
-    limit = app.config["MAX_INFLIGHT_REQUESTS"]
-    if limit > 0:
-        app.wsgi_app = InFlightLimit(app.wsgi_app, limit, app.config["OVERLOAD_RETRY_AFTER_SECONDS"])  # type: ignore[method-assign]
+    """Bound this process's requests in flight (MAX_INFLIGHT_REQUESTS) and its loop's lag (OVERLOAD_LAG_MS);
+    0 turns either bound off. Outermost."""
+    from novacart.extensions import socketio
+
+    limit, lag_ms = app.config["MAX_INFLIGHT_REQUESTS"], app.config["OVERLOAD_LAG_MS"]
+    if limit > 0 or lag_ms > 0:
+        app.wsgi_app = InFlightLimit(  # type: ignore[method-assign]
+            app.wsgi_app,
+            limit,
+            app.config["OVERLOAD_RETRY_AFTER_SECONDS"],
+            lag_limit=lag_ms / 1000,
+            # The server's own kind of thread and sleep: a green thread under gevent and eventlet.
+            lag=LoopLag(sleep=socketio.sleep),
+            start_watching=socketio.start_background_task,
+        )

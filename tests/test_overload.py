@@ -1,0 +1,116 @@
+"""Graceful overload's two bounds, driven directly: requests in flight, and the event loop's lag.
+
+The lag is a measurement of time, so these tests give it a clock they move themselves; the system test
+(tests/system/test_overload.py) and the benchmark's scenario 6 show the bounds on a real server.
+"""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client import REGISTRY
+from werkzeug.test import Client
+
+from novacart.overload import LAG_SMOOTHING, InFlightLimit, LoopLag
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.late = 0.0  # how much longer than asked each sleep takes
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds + self.late
+
+
+def served(environ: dict, start_response) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"served"]
+
+
+def shed_count(reason: str) -> float:
+    return REGISTRY.get_sample_value("novacart_requests_shed_total", {"reason": reason}) or 0.0
+
+
+def test_the_loop_lag_follows_how_late_the_timer_fires_smoothed_and_never_below_zero():
+    clock = FakeClock()
+    lag = LoopLag(0.05, sleep=clock.sleep, clock=clock)
+
+    clock.late = 0.3  # the loop is busy: each 50 ms sleep ends 300 ms late
+    first = lag.sample()
+    assert first == pytest.approx(0.3 / LAG_SMOOTHING)  # one sample moves it part of the way
+    for _ in range(30):
+        lag.sample()
+    assert lag.seconds == pytest.approx(0.3, rel=1e-3)
+
+    clock.late = -0.01  # a timer that fires early is not negative lag
+    for _ in range(60):
+        lag.sample()
+    assert 0 <= lag.seconds < 0.001
+
+
+@pytest.mark.parametrize(
+    ("lag_seconds", "chance", "status"),
+    [
+        (0.05, 0.0, 200),  # under the limit: nothing is refused, however unlucky the draw
+        (0.1, 0.0, 200),  # at the limit: still nothing
+        (0.15, 0.4, 503),  # half way to twice the limit: about half refused (this draw is under 0.5)
+        (0.15, 0.6, 200),  # (and this one over it)
+        (0.2, 0.999, 503),  # at twice the limit: everything
+        (5.0, 0.999, 503),
+    ],
+)
+def test_past_the_lag_limit_a_growing_share_of_requests_gets_503_with_retry_after(lag_seconds, chance, status):
+    limit = InFlightLimit(served, 0, 2, lag_limit=0.1, lag=LoopLag(), chance=lambda: chance)
+    limit.lag.seconds = lag_seconds
+    before = shed_count("loop_lag")
+
+    response = Client(limit).post("/api/notifications", json={})
+
+    assert response.status_code == status
+    assert shed_count("loop_lag") == before + (status == 503)
+    if status == 503:
+        assert response.headers["Retry-After"] == "2"
+        assert response.headers["Content-Type"] == "application/problem+json"
+        assert response.get_json()["code"] == "overloaded"
+    else:
+        assert response.get_data() == b"served"
+
+
+def test_a_late_loop_refuses_pages_with_a_short_page_and_never_refuses_sockets_health_or_metrics():
+    limit = InFlightLimit(served, 0, 1, lag_limit=0.1, lag=LoopLag(), chance=lambda: 0.0)
+    limit.lag.seconds = 1.0
+    client = Client(limit)
+
+    page = client.get("/dashboard/")
+    assert page.status_code == 503 and page.headers["Content-Type"].startswith("text/html")
+    assert b"busy" in page.get_data()
+    for path in ("/socket.io/", "/healthz", "/metrics"):
+        assert client.get(path).get_data() == b"served", path
+
+
+def test_the_lag_watcher_starts_once_with_the_first_request_it_bounds():
+    started: list[object] = []
+    limit = InFlightLimit(served, 4, 1, lag_limit=0.1, lag=LoopLag(), start_watching=started.append)
+    client = Client(limit)
+
+    client.get("/healthz")
+    assert started == []  # not for an exempt request: gunicorn may not have forked the worker yet
+    client.get("/api/products")
+    client.get("/api/products")
+    assert started == [limit.lag.run]
+
+
+def test_without_a_lag_limit_no_watcher_runs_and_only_the_in_flight_bound_applies():
+    started: list[object] = []
+    limit = InFlightLimit(served, 1, 1, lag=LoopLag(), start_watching=started.append)
+    limit.lag.seconds = 10.0
+    before = shed_count("in_flight")
+
+    assert Client(limit).get("/api/products", buffered=True).status_code == 200  # buffered: the body was sent
+    assert started == []
+    assert limit.slots is not None and limit.slots.acquire(blocking=False)  # the slot was given back
+    assert Client(limit).get("/api/products").status_code == 503  # and with it taken, the next is refused
+    assert shed_count("in_flight") == before + 1
