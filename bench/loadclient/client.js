@@ -11,6 +11,7 @@
 "use strict";
 
 const http = require("node:http");
+const { monitorEventLoopDelay } = require("node:perf_hooks");
 const fs = require("node:fs");
 const readline = require("node:readline");
 const { io } = require("socket.io-client");
@@ -186,6 +187,7 @@ function postJson(agent, url, path, token, body, timeoutMs) {
   return new Promise((resolve) => {
     const target = new URL(path, url);
     const payload = Buffer.from(JSON.stringify(body));
+    let socketAt = null; // when the agent gave this call a connection (it waits in the agent before)
     const req = http.request(
       {
         agent,
@@ -200,11 +202,19 @@ function postJson(agent, url, path, token, body, timeoutMs) {
         const chunks = [];
         res.on("data", (c) => chunks.push(c));
         res.on("end", () =>
-          resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString("utf8"), retryAfter: res.headers["retry-after"] }),
+          resolve({
+            status: res.statusCode,
+            body: Buffer.concat(chunks).toString("utf8"),
+            retryAfter: res.headers["retry-after"],
+            socketAt,
+          }),
         );
         res.on("error", (e) => resolve({ status: 0, error: e.message }));
       },
     );
+    req.on("socket", () => {
+      socketAt = now();
+    });
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", (e) => resolve({ status: 0, error: e.message }));
     req.end(payload);
@@ -227,6 +237,10 @@ async function rate({ url, token, rate: perSecond, seconds, drain_ms = 10000, ma
   const base = Math.floor(Math.random() * 1e9) * 1000;
   const start = now() + 5;
   const cpu0 = process.cpuUsage();
+  // This client's own event-loop delay: if it runs late, its timestamps do too (the client, not the server,
+  // would then be what the figures measure).
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   await new Promise((resolveAll) => {
     function sendOne(i) {
       const seq = base + i;
@@ -236,6 +250,7 @@ async function rate({ url, token, rate: perSecond, seconds, drain_ms = 10000, ma
       postJson(agent, url, path, token, { user_id: userId, type, title: "Back in stock", message: `Bench item ${seq}`, data: { bench_seq: seq } }, 30000).then((r) => {
         record.status = r.status;
         record.response = now();
+        record.socketAt = r.socketAt ?? null;
         statuses[r.status] = (statuses[r.status] || 0) + 1;
         if (r.status === 503 && r.retryAfter !== undefined) retryAfter503 += 1;
         if (r.error) errors[r.error] = (errors[r.error] || 0) + 1;
@@ -260,6 +275,7 @@ async function rate({ url, token, rate: perSecond, seconds, drain_ms = 10000, ma
     await sleep(20);
   }
   const cpu = process.cpuUsage(cpu0);
+  loopDelay.disable();
   const unanswered = total - done;
   agent.destroy(); // abort what is still in flight so the next step starts clean
   const full = []; // full path: API call sent -> received; anything not received counts as lost (Infinity)
@@ -267,9 +283,11 @@ async function rate({ url, token, rate: perSecond, seconds, drain_ms = 10000, ma
   const refusedApi = []; // how long a 503 took to come back
   const api = [];
   const lag = [];
+  const agentWait = []; // sent -> the agent handed the call a connection (all maxSockets were busy before)
   let receivedCount = 0;
   for (const s of sends) {
     lag.push(s.sent - s.scheduled);
+    if (s.socketAt) agentWait.push(s.socketAt - s.sent);
     if (s.response !== null && s.status) api.push(s.response - s.sent);
     const r = benchReceipts.get(s.seq);
     if (r !== undefined) {
@@ -304,6 +322,12 @@ async function rate({ url, token, rate: perSecond, seconds, drain_ms = 10000, ma
     resets,
     api_ms: summarise(api),
     send_lag_ms: summarise(lag),
+    agent_wait_ms: summarise(agentWait),
+    client_loop_delay_ms: {
+      p50: Math.round(loopDelay.percentile(50) / 1e4) / 100,
+      p99: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+      max: Math.round(loopDelay.max / 1e4) / 100,
+    },
     client_cpu_s: Math.round((cpu.user + cpu.system) / 1000) / 1000,
     window: [start, now()],
   };
