@@ -82,8 +82,13 @@ class InFlightLimit:
         chance: Callable[[], float] = random.random,
     ) -> None:
         self.wsgi_app = wsgi_app
-        # Patched into a green semaphore under gevent and eventlet (the app is imported after the patching).
-        self.slots = threading.BoundedSemaphore(limit) if limit > 0 else None
+        # A count under a plain lock, not threading.BoundedSemaphore: under gevent the semaphore's release
+        # (Condition.notify probing its Lock with acquire(False)) yields to the loop while it holds that
+        # lock, so every request queued behind one trip around a busy loop; with 1,024 connections 750
+        # requests waited unread for seconds while the loop's timers ran on time. Nothing here blocks.
+        self.limit = limit
+        self.in_flight = 0
+        self._count_lock = threading.Lock()
         self.retry_after = str(retry_after)
         body = problem(
             503,
@@ -108,17 +113,28 @@ class InFlightLimit:
             start(self.lag.run)
         if self.lag_limit and self._too_late():
             return self._refuse(path, start_response, "loop_lag")
-        if self.slots is None:
+        if not self.limit:
             return self.wsgi_app(environ, start_response)
-        if not self.slots.acquire(blocking=False):
+        if not self._take_slot():
             return self._refuse(path, start_response, "in_flight")
         try:
             response = self.wsgi_app(environ, start_response)
         except BaseException:
-            self.slots.release()
+            self._give_slot_back()
             raise
-        # Released when the server has sent the body (or given up on it), not when the view returned.
-        return ClosingIterator(response, self.slots.release)
+        # Given back when the server has sent the body (or given up on it), not when the view returned.
+        return ClosingIterator(response, self._give_slot_back)
+
+    def _take_slot(self) -> bool:
+        with self._count_lock:
+            if self.in_flight >= self.limit:
+                return False
+            self.in_flight += 1
+            return True
+
+    def _give_slot_back(self) -> None:
+        with self._count_lock:
+            self.in_flight -= 1
 
     def _too_late(self) -> bool:
         over = (self.lag.seconds - self.lag_limit) / self.lag_limit

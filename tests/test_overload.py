@@ -111,6 +111,41 @@ def test_without_a_lag_limit_no_watcher_runs_and_only_the_in_flight_bound_applie
 
     assert Client(limit).get("/api/products", buffered=True).status_code == 200  # buffered: the body was sent
     assert started == []
-    assert limit.slots is not None and limit.slots.acquire(blocking=False)  # the slot was given back
-    assert Client(limit).get("/api/products").status_code == 503  # and with it taken, the next is refused
+    assert limit.in_flight == 0  # the slot was given back
+    held = Client(limit).get("/api/products")  # not buffered: its body is not sent yet, so it keeps its slot
+    assert held.status_code == 200
+    assert Client(limit).get("/api/products").status_code == 503
     assert shed_count("in_flight") == before + 1
+
+
+GEVENT_PROBE = """
+from gevent import monkey
+
+monkey.patch_all()
+import gevent
+import greenlet
+
+from novacart.overload import InFlightLimit, LoopLag
+
+limit = InFlightLimit(lambda environ, start_response: [b"served"], 4, 1, lag=LoopLag())
+gevent.setswitchinterval(1e-9)  # as on a busy loop: any chance to yield is taken
+switches = []
+greenlet.settrace(lambda event, args: switches.append(event))
+for _ in range(100):
+    assert limit._take_slot()
+    limit._give_slot_back()
+greenlet.settrace(None)
+print(len(switches))
+"""
+
+
+def test_under_gevent_taking_and_giving_back_a_slot_never_yields_to_the_loop():
+    # threading.BoundedSemaphore did: its release yielded while holding its lock, so under load every request
+    # (a refusal too) waited behind a trip around the loop, seconds in all, while the loop's timers ran on time.
+    import subprocess
+    import sys
+
+    probe = subprocess.run([sys.executable, "-c", GEVENT_PROBE], capture_output=True, text=True, timeout=60)
+
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == "0"
