@@ -1,10 +1,44 @@
-"""gunicorn's hooks for NovaCart's web processes (novacart/server.py passes this file with -c).
+"""gunicorn's settings and hooks for NovaCart's web processes (novacart/server.py passes this file with -c).
 
 Runs in gunicorn's master, which must stay free of NovaCart's imports: the workers import the app
-themselves, after the fork and gevent's patching (see novacart/server.exec_gevent).
+themselves, after the fork and gevent's patching (see novacart/server.exec_gevent). gunicorn's gevent
+worker module is imported here as gunicorn itself would import it for `-k gevent`; it patches nothing.
 """
 
 import os
+
+from gevent.server import StreamServer
+from gunicorn.workers import ggevent
+
+# Connections a web process accepts each time its listener is ready. gunicorn's gevent worker takes one
+# when there are several workers, to share them out; but a busy process wakes for its listener once per
+# trip around its loop (50-100 ms under load), so it accepted 10-20 connections a second. A client
+# opening connections faster (an API client with a bounded keep-alive pool, under load) then queued in
+# the listen backlog: 424 connections and 9 s of waiting at 2x overload with two processes, while each
+# loop's timers ran on time. gevent's own default is 100; 16 still shares a burst between the workers,
+# the less busy one first (it comes back to its listener sooner).
+ACCEPT_BURST = 16
+
+
+class _BurstAcceptingServer(StreamServer):
+    @property
+    def max_accept(self) -> int:
+        return ACCEPT_BURST
+
+    @max_accept.setter
+    def max_accept(self, _value: int) -> None:
+        """gunicorn's one for several workers is not taken (see ACCEPT_BURST)."""
+
+
+class GeventWorker(ggevent.GeventWorker):
+    """gunicorn's gevent worker (`-k gevent`), accepting up to ACCEPT_BURST connections per wake-up."""
+
+    def run(self) -> None:
+        ggevent.StreamServer = _BurstAcceptingServer  # this worker process's servers only (after the fork)
+        super().run()
+
+
+worker_class = GeventWorker
 
 
 def child_exit(server, worker) -> None:

@@ -74,7 +74,8 @@ def exec_gevent(settings: type[Config]) -> None:
     """
     choose_psycopg_wait("gevent")  # inherited by the workers, which import psycopg after gevent's patch
     args = [
-        sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", str(settings.WEB_CONCURRENCY),
+        # The gevent worker class is GUNICORN_CONF's (gunicorn's, accepting more than one connection a wake-up).
+        sys.executable, "-m", "gunicorn", "-w", str(settings.WEB_CONCURRENCY),
         "-c", str(GUNICORN_CONF), "--no-control-socket",
         "--worker-connections", str(settings.MAX_CONNECTIONS), "--backlog", str(settings.LISTEN_BACKLOG),
         "--keep-alive", str(settings.KEEPALIVE_SECONDS),
