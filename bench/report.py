@@ -583,7 +583,8 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list[str]], str]]:
                 "Open-loop through many keep-alive connections, so that requests reach the server instead of waiting "
                 "in the client. Accepted latency = the full path of the calls answered 201; a reset is any "
                 "ECONNRESET, EPIPE or hang-up. The peer runs at its NovaCart twin's rate. NovaCart bounds the "
-                "requests each web process works on (MAX_INFLIGHT_REQUESTS) and answers the rest 503 at once.",
+                "requests each web process works on (MAX_INFLIGHT_REQUESTS) and how late its event loop may run "
+                "(OVERLOAD_LAG_MS), and answers the rest 503 at once.",
             )
         )
     g = goals(results)

@@ -10,13 +10,13 @@ import os
 from gevent.server import StreamServer
 from gunicorn.workers import ggevent
 
-# Connections a web process accepts each time its listener is ready. gunicorn's gevent worker takes one
-# when there are several workers, to share them out; but a busy process wakes for its listener once per
+# Connections a web process accepts each time its listener is ready, with several workers. gunicorn's
+# gevent worker then takes one, to share them out; but a busy process wakes for its listener once per
 # trip around its loop (50-100 ms under load), so it accepted 10-20 connections a second. A client
 # opening connections faster (an API client with a bounded keep-alive pool, under load) then queued in
 # the listen backlog: 424 connections and 9 s of waiting at 2x overload with two processes, while each
-# loop's timers ran on time. gevent's own default is 100; 16 still shares a burst between the workers,
-# the less busy one first (it comes back to its listener sooner).
+# loop's timers ran on time. 16 still shares a burst between the workers, the less busy one first (it
+# comes back to its listener sooner). A single worker keeps gevent's own 100.
 ACCEPT_BURST = 16
 
 
@@ -31,10 +31,12 @@ class _BurstAcceptingServer(StreamServer):
 
 
 class GeventWorker(ggevent.GeventWorker):
-    """gunicorn's gevent worker (`-k gevent`), accepting up to ACCEPT_BURST connections per wake-up."""
+    """gunicorn's gevent worker (`-k gevent`); with several workers each accepts up to ACCEPT_BURST
+    connections per wake-up."""
 
     def run(self) -> None:
-        ggevent.StreamServer = _BurstAcceptingServer  # this worker process's servers only (after the fork)
+        if self.cfg.workers > 1:
+            ggevent.StreamServer = _BurstAcceptingServer  # this worker process's servers only (after the fork)
         super().run()
 
 
