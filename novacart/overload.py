@@ -9,11 +9,12 @@ connection stays open (keep-alive).
 - **Requests in flight** (MAX_INFLIGHT_REQUESTS): at most that many requests in progress.
 - **The event loop's lag** (OVERLOAD_LAG_MS): how late a timer of this process fires. It grows with
   everything the process has still to run, not only with requests: the pushes an accepted call queued
-  for its sockets, the relay of other processes' emits, the writers of 10,000 sockets. A full run showed
-  why requests alone are not enough: two processes each stayed under 64 requests in flight and refused
-  nothing, while the pushes behind those requests waited 9 s (docs/performance.md, scenario 6). Above
-  the limit a growing share of new requests is refused, as Node's toobusy-js does: none at the limit,
-  all at twice it, so the loop catches up without the process swinging between taking all and none.
+  for its sockets, the relay of other processes' emits, the writers of 10,000 sockets. Requests alone
+  are not enough: at twice their rate two processes each stayed under 64 in flight, refused almost
+  nothing and answered with p99 5.8-8.9 s; with this bound, 0.76-0.80 s (docs/performance.md, "where
+  overload waited"). Above the limit a growing share of new requests is refused, as Node's toobusy-js
+  does: none at the limit, all at twice it, so the loop catches up without the process swinging between
+  taking all and none.
 
 Socket.IO's own requests (a long-poll waits up to a ping interval), /healthz and /metrics are not counted.
 """
