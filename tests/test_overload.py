@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 from werkzeug.test import Client
 
-from novacart.overload import LAG_SMOOTHING, InFlightLimit, LoopLag
+from novacart.overload import LAG_MIN_IN_FLIGHT, LAG_SAMPLES, InFlightLimit, LoopLag
 
 
 class FakeClock:
@@ -34,21 +34,27 @@ def shed_count(reason: str) -> float:
     return REGISTRY.get_sample_value("novacart_requests_shed_total", {"reason": reason}) or 0.0
 
 
-def test_the_loop_lag_follows_how_late_the_timer_fires_smoothed_and_never_below_zero():
+def test_the_loop_lag_is_the_lateness_that_lasts_never_one_stall_and_never_below_zero():
     clock = FakeClock()
     lag = LoopLag(0.05, sleep=clock.sleep, clock=clock)
 
-    clock.late = 0.3  # the loop is busy: each 50 ms sleep ends 300 ms late
-    first = lag.sample()
-    assert first == pytest.approx(0.3 / LAG_SMOOTHING)  # one sample moves it part of the way
-    for _ in range(30):
-        lag.sample()
-    assert lag.seconds == pytest.approx(0.3, rel=1e-3)
+    clock.late = 2.0  # one stall: a hostile body parsed, or SQLite's busy wait blocking the process
+    assert lag.sample() == 0.0
+    clock.late = 0.001
+    assert lag.sample() == pytest.approx(0.0)  # back on time: the stall never counted
+
+    clock.late = 0.3  # overloaded: every 50 ms sleep ends 300 ms late
+    seen = [lag.sample() for _ in range(LAG_SAMPLES)]
+    assert seen[:-1] == [pytest.approx(0.001)] * (LAG_SAMPLES - 1)  # not until it has lasted LAG_SAMPLES
+    assert seen[-1] == pytest.approx(0.3)
+
+    clock.late = 0.12  # easing: the least of the recent samples follows it down at once
+    assert lag.sample() == pytest.approx(0.12)
 
     clock.late = -0.01  # a timer that fires early is not negative lag
-    for _ in range(60):
+    for _ in range(LAG_SAMPLES):
         lag.sample()
-    assert 0 <= lag.seconds < 0.001
+    assert lag.seconds == 0.0
 
 
 @pytest.mark.parametrize(
@@ -149,3 +155,17 @@ def test_under_gevent_taking_and_giving_back_a_slot_never_yields_to_the_loop():
 
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip() == "0"
+
+
+def test_a_late_loop_with_few_requests_in_flight_is_a_stall_and_refuses_nothing():
+    # SQLite's busy wait blocks the whole process while the database is locked: its requests must get the
+    # contract's database_unavailable, not overloaded, and reads must go on
+    limit = InFlightLimit(served, 64, 1, lag_limit=0.1, lag=LoopLag(), chance=lambda: 0.0)
+    limit.lag.seconds = 5.0
+    client = Client(limit)
+
+    limit.in_flight = LAG_MIN_IN_FLIGHT - 2  # this request will be one more
+    assert client.get("/api/notifications", buffered=True).status_code == 200
+
+    limit.in_flight = LAG_MIN_IN_FLIGHT
+    assert client.get("/api/notifications").status_code == 503
