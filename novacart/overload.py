@@ -14,8 +14,7 @@ connection stays open (keep-alive).
   nothing and answered with p99 5.8-8.9 s; with this bound, 0.76-0.80 s (docs/performance.md, "where
   overload waited"). Above the limit a growing share of new requests is refused, as Node's toobusy-js
   does: none at the limit, all at twice it, so the loop catches up without the process swinging between
-  taking all and none. Only a lag that lasts counts (LoopLag), with requests in flight behind it
-  (LAG_MIN_IN_FLIGHT): a stall is not an overload.
+  taking all and none. Only a busy loop's lag that lasts counts (LoopLag): a stall is not an overload.
 
 Socket.IO's own requests (a long-poll waits up to a ping interval), /healthz and /metrics are not counted.
 """
@@ -38,10 +37,7 @@ EXEMPT_PREFIXES = ("/socket.io", "/healthz", "/metrics")
 PAGE = b"<!doctype html><title>Busy</title><p>NovaCart is busy right now; try again in a moment.</p>"
 LAG_INTERVAL_SECONDS = 0.05  # how often the loop's lag is sampled
 LAG_SAMPLES = 3  # the lag is the least of this many samples in a row: a load that lasts, not one stall
-# A late loop with fewer requests than this in flight is stalled, not overloaded (SQLite's busy wait
-# blocks the whole process while the database is locked): refusing requests would not cure it, and the
-# contract names that case `database_unavailable`, not `overloaded`.
-LAG_MIN_IN_FLIGHT = 8
+LAG_BUSY_SHARE = 0.5  # a late sample counts only if the process was on the CPU this share of its time
 
 
 class LoopLag:
@@ -49,10 +45,11 @@ class LoopLag:
     measures how much longer it took to run again. Under gevent or eventlet that is the time every ready
     green thread waited for the CPU; with plain threads, the wait for the GIL.
 
-    `seconds` is the least lateness of the last LAG_SAMPLES samples. An overloaded loop is late at every
-    sample. One long stall is late once: a 300 ms parse of a hostile body, or SQLite's busy wait while
-    the database is locked (it blocks the whole process). Counted, such stalls turned the contract's
-    `database_unavailable` and `400`s of the next requests into `overloaded`.
+    Only overload counts, which refusing requests cures: CI found stalls turning the contract's `400`s
+    and `database_unavailable` into `overloaded`. So `seconds` is the least lateness of the last
+    LAG_SAMPLES samples (an overloaded loop is late at every sample; a 300 ms parse of a hostile body,
+    once), and a sample during which the process was mostly off the CPU counts as on time: that loop was
+    blocked, not busy (SQLite's busy wait while the database is locked sleeps the whole process).
     """
 
     def __init__(
@@ -61,16 +58,19 @@ class LoopLag:
         *,
         sleep: Callable[[float], object] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        cpu_clock: Callable[[], float] = time.process_time,
     ) -> None:
-        self.interval, self.sleep, self.clock = interval, sleep, clock
+        self.interval, self.sleep, self.clock, self.cpu_clock = interval, sleep, clock, cpu_clock
         self.recent: deque[float] = deque([0.0] * LAG_SAMPLES, maxlen=LAG_SAMPLES)
         self.seconds = 0.0
 
     def sample(self) -> float:
         """Sleep one interval, note how late it ended, and return the lateness that lasted."""
-        start = self.clock()
+        start, cpu_start = self.clock(), self.cpu_clock()
         self.sleep(self.interval)
-        self.recent.append(max(0.0, self.clock() - start - self.interval))
+        took, cpu = self.clock() - start, self.cpu_clock() - cpu_start
+        busy = took > 0 and cpu >= LAG_BUSY_SHARE * took
+        self.recent.append(max(0.0, took - self.interval) if busy else 0.0)
         self.seconds = min(self.recent)
         metrics.EVENT_LOOP_LAG.set(self.seconds)
         return self.seconds
@@ -151,8 +151,6 @@ class InFlightLimit:
             self.in_flight -= 1
 
     def _too_late(self) -> bool:
-        if self.limit and self.in_flight < LAG_MIN_IN_FLIGHT:
-            return False
         over = (self.lag.seconds - self.lag_limit) / self.lag_limit
         return over > 0 and self.chance() < over
 

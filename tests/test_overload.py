@@ -10,19 +10,26 @@ import pytest
 from prometheus_client import REGISTRY
 from werkzeug.test import Client
 
-from novacart.overload import LAG_MIN_IN_FLIGHT, LAG_SAMPLES, InFlightLimit, LoopLag
+from novacart.overload import LAG_SAMPLES, InFlightLimit, LoopLag
 
 
 class FakeClock:
     def __init__(self) -> None:
         self.now = 100.0
+        self.cpu = 0.0
         self.late = 0.0  # how much longer than asked each sleep takes
+        self.busy = True  # whether the process was on the CPU meanwhile (overloaded) or blocked (stalled)
 
     def __call__(self) -> float:
         return self.now
 
+    def cpu_time(self) -> float:
+        return self.cpu
+
     def sleep(self, seconds: float) -> None:
         self.now += seconds + self.late
+        if self.busy:
+            self.cpu += 0.9 * (seconds + self.late)
 
 
 def served(environ: dict, start_response) -> list[bytes]:
@@ -36,7 +43,7 @@ def shed_count(reason: str) -> float:
 
 def test_the_loop_lag_is_the_lateness_that_lasts_never_one_stall_and_never_below_zero():
     clock = FakeClock()
-    lag = LoopLag(0.05, sleep=clock.sleep, clock=clock)
+    lag = LoopLag(0.05, sleep=clock.sleep, clock=clock, cpu_clock=clock.cpu_time)
 
     clock.late = 2.0  # one stall: a hostile body parsed, or SQLite's busy wait blocking the process
     assert lag.sample() == 0.0
@@ -157,15 +164,17 @@ def test_under_gevent_taking_and_giving_back_a_slot_never_yields_to_the_loop():
     assert probe.stdout.strip() == "0"
 
 
-def test_a_late_loop_with_few_requests_in_flight_is_a_stall_and_refuses_nothing():
-    # SQLite's busy wait blocks the whole process while the database is locked: its requests must get the
-    # contract's database_unavailable, not overloaded, and reads must go on
-    limit = InFlightLimit(served, 64, 1, lag_limit=0.1, lag=LoopLag(), chance=lambda: 0.0)
-    limit.lag.seconds = 5.0
-    client = Client(limit)
+def test_a_loop_late_because_the_process_was_blocked_is_stalled_not_overloaded():
+    # SQLite's busy wait while the database is locked sleeps the whole process: its requests must get the
+    # contract's database_unavailable, and reads go on, not a wave of `overloaded`
+    clock = FakeClock()
+    lag = LoopLag(0.05, sleep=clock.sleep, clock=clock, cpu_clock=clock.cpu_time)
 
-    limit.in_flight = LAG_MIN_IN_FLIGHT - 2  # this request will be one more
-    assert client.get("/api/notifications", buffered=True).status_code == 200
+    clock.late, clock.busy = 1.0, False  # every sample a second late, the process asleep meanwhile
+    for _ in range(2 * LAG_SAMPLES):
+        assert lag.sample() == 0.0
 
-    limit.in_flight = LAG_MIN_IN_FLIGHT
-    assert client.get("/api/notifications").status_code == 503
+    clock.busy = True  # the same lateness with the CPU busy is overload
+    for _ in range(LAG_SAMPLES):
+        lag.sample()
+    assert lag.seconds == pytest.approx(1.0)
