@@ -24,7 +24,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 
 from flask import Flask
@@ -36,7 +35,8 @@ from novacart.errors import problem
 EXEMPT_PREFIXES = ("/socket.io", "/healthz", "/metrics")
 PAGE = b"<!doctype html><title>Busy</title><p>NovaCart is busy right now; try again in a moment.</p>"
 LAG_INTERVAL_SECONDS = 0.05  # how often the loop's lag is sampled
-LAG_SAMPLES = 3  # the lag is the least of this many samples in a row: a load that lasts, not one stall
+LAG_SMOOTHING = 3  # each sample moves the figure a third of the way (toobusy-js's dampening)
+LAG_SAMPLE_CAP = 0.25  # one sample says at most this much: one stall alone moves the figure < 0.1 s
 LAG_BUSY_SHARE = 0.5  # a late sample counts only if the process was on the CPU this share of its time
 
 
@@ -45,11 +45,11 @@ class LoopLag:
     measures how much longer it took to run again. Under gevent or eventlet that is the time every ready
     green thread waited for the CPU; with plain threads, the wait for the GIL.
 
-    Only overload counts, which refusing requests cures: CI found stalls turning the contract's `400`s
-    and `database_unavailable` into `overloaded`. So `seconds` is the least lateness of the last
-    LAG_SAMPLES samples (an overloaded loop is late at every sample; a 300 ms parse of a hostile body,
-    once), and a sample during which the process was mostly off the CPU counts as on time: that loop was
-    blocked, not busy (SQLite's busy wait while the database is locked sleeps the whole process).
+    `seconds` is smoothed over the samples. Only overload counts, which refusing requests cures: CI found
+    stalls turning the contract's `400`s and `database_unavailable` into `overloaded`. So one sample
+    says at most LAG_SAMPLE_CAP (an overloaded loop is late at every sample; a 300 ms parse of a hostile
+    body, once), and a sample during which the process was mostly off the CPU counts as on time: that
+    loop was blocked, not busy (SQLite's busy wait while the database is locked sleeps the whole process).
     """
 
     def __init__(
@@ -61,17 +61,16 @@ class LoopLag:
         cpu_clock: Callable[[], float] = time.process_time,
     ) -> None:
         self.interval, self.sleep, self.clock, self.cpu_clock = interval, sleep, clock, cpu_clock
-        self.recent: deque[float] = deque([0.0] * LAG_SAMPLES, maxlen=LAG_SAMPLES)
         self.seconds = 0.0
 
     def sample(self) -> float:
-        """Sleep one interval, note how late it ended, and return the lateness that lasted."""
+        """Sleep one interval and fold how late it ended into `seconds`."""
         start, cpu_start = self.clock(), self.cpu_clock()
         self.sleep(self.interval)
         took, cpu = self.clock() - start, self.cpu_clock() - cpu_start
         busy = took > 0 and cpu >= LAG_BUSY_SHARE * took
-        self.recent.append(max(0.0, took - self.interval) if busy else 0.0)
-        self.seconds = min(self.recent)
+        late = min(LAG_SAMPLE_CAP, max(0.0, took - self.interval)) if busy else 0.0
+        self.seconds += (late - self.seconds) / LAG_SMOOTHING
         metrics.EVENT_LOOP_LAG.set(self.seconds)
         return self.seconds
 
