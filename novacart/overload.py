@@ -14,7 +14,8 @@ connection stays open (keep-alive).
   nothing and answered with p99 5.8-8.9 s; with this bound, 0.76-0.80 s (docs/performance.md, "where
   overload waited"). Above the limit a growing share of new requests is refused, as Node's toobusy-js
   does: none at the limit, all at twice it, so the loop catches up without the process swinging between
-  taking all and none. Only a busy loop's lag that lasts counts (LoopLag): a stall is not an overload.
+  taking all and none. Only a busy loop's lag counts (LoopLag), with many requests coming in
+  (LAG_MIN_REQUESTS_PER_SECOND): a stall, or one client's slow requests, is not an overload.
 
 Socket.IO's own requests (a long-poll waits up to a ping interval), /healthz and /metrics are not counted.
 """
@@ -38,6 +39,9 @@ LAG_INTERVAL_SECONDS = 0.05  # how often the loop's lag is sampled
 LAG_SMOOTHING = 3  # each sample moves the figure a third of the way (toobusy-js's dampening)
 LAG_SAMPLE_CAP = 0.25  # one sample says at most this much: one stall alone moves the figure < 0.1 s
 LAG_BUSY_SHARE = 0.5  # a late sample counts only if the process was on the CPU this share of its time
+# ...and the lag refuses only while requests come in at least this fast: overload is many requests. One
+# client's two 10 MiB bodies kept the loop busy for a second, and the next (its own) got `overloaded`.
+LAG_MIN_REQUESTS_PER_SECOND = 50
 
 
 class LoopLag:
@@ -116,6 +120,7 @@ class InFlightLimit:
         self._start_watching = start_watching if lag_limit > 0 else None
         self.chance = chance
         self.shed = 0
+        self._window_start, self._window_requests, self._requests_per_second = time.monotonic(), 0, 0.0
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -150,6 +155,13 @@ class InFlightLimit:
             self.in_flight -= 1
 
     def _too_late(self) -> bool:
+        now = time.monotonic()
+        self._window_requests += 1
+        if now - self._window_start >= 1.0:
+            self._requests_per_second = self._window_requests / (now - self._window_start)
+            self._window_start, self._window_requests = now, 0
+        if max(self._requests_per_second, self._window_requests) < LAG_MIN_REQUESTS_PER_SECOND:
+            return False
         over = (self.lag.seconds - self.lag_limit) / self.lag_limit
         return over > 0 and self.chance() < over
 

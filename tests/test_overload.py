@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 from werkzeug.test import Client
 
-from novacart.overload import LAG_SAMPLE_CAP, LAG_SMOOTHING, InFlightLimit, LoopLag
+from novacart.overload import LAG_MIN_REQUESTS_PER_SECOND, LAG_SAMPLE_CAP, LAG_SMOOTHING, InFlightLimit, LoopLag
 
 
 class FakeClock:
@@ -35,6 +35,13 @@ class FakeClock:
 def served(environ: dict, start_response) -> list[bytes]:
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"served"]
+
+
+def busy_traffic(limit: InFlightLimit) -> None:
+    """The requests of a busy second, answered while the loop was on time."""
+    client = Client(limit)
+    for _ in range(LAG_MIN_REQUESTS_PER_SECOND):
+        assert client.get("/api/products", buffered=True).status_code == 200
 
 
 def shed_count(reason: str) -> float:
@@ -79,6 +86,7 @@ def test_the_loop_lag_follows_a_busy_loop_smoothed_one_stall_stays_under_the_lim
 )
 def test_past_the_lag_limit_a_growing_share_of_requests_gets_503_with_retry_after(lag_seconds, chance, status):
     limit = InFlightLimit(served, 0, 2, lag_limit=0.1, lag=LoopLag(), chance=lambda: chance)
+    busy_traffic(limit)
     limit.lag.seconds = lag_seconds
     before = shed_count("loop_lag")
 
@@ -96,6 +104,7 @@ def test_past_the_lag_limit_a_growing_share_of_requests_gets_503_with_retry_afte
 
 def test_a_late_loop_refuses_pages_with_a_short_page_and_never_refuses_sockets_health_or_metrics():
     limit = InFlightLimit(served, 0, 1, lag_limit=0.1, lag=LoopLag(), chance=lambda: 0.0)
+    busy_traffic(limit)
     limit.lag.seconds = 1.0
     client = Client(limit)
 
@@ -180,3 +189,14 @@ def test_a_loop_late_because_the_process_was_blocked_is_stalled_not_overloaded()
     for _ in range(30):
         lag.sample()
     assert lag.seconds == pytest.approx(LAG_SAMPLE_CAP, rel=1e-3)
+
+
+def test_a_late_loop_refuses_nothing_to_a_trickle_of_requests():
+    # one client's two 10 MiB bodies keep the loop busy for a second; its next request is not an overload
+    limit = InFlightLimit(served, 0, 1, lag_limit=0.1, lag=LoopLag(), chance=lambda: 0.0)
+    limit.lag.seconds = 1.0
+    client = Client(limit)
+
+    answers = [client.post("/api/auth/login", json={}).status_code for _ in range(LAG_MIN_REQUESTS_PER_SECOND - 1)]
+    assert set(answers) == {200}
+    assert client.post("/api/auth/login", json={}).status_code == 503  # the 50th request within the second
