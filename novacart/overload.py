@@ -119,7 +119,6 @@ class InFlightLimit:
         # The lag's green thread starts with the first request: after gunicorn forked this worker.
         self._start_watching = start_watching if lag_limit > 0 else None
         self.chance = chance
-        self.shed = 0
         self._window_start, self._window_requests, self._requests_per_second = time.monotonic(), 0, 0.0
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -166,7 +165,6 @@ class InFlightLimit:
         return over > 0 and self.chance() < over
 
     def _refuse(self, path: str, start_response: Callable, reason: str) -> list[bytes]:
-        self.shed += 1
         metrics.REQUESTS_SHED.labels(reason).inc()
         api = path.startswith("/api/")
         body = self.api_body if api else self.page_body
