@@ -154,15 +154,19 @@ class InFlightLimit:
             self.in_flight -= 1
 
     def _too_late(self) -> bool:
+        if not self._many_requests():
+            return False
+        over = (self.lag.seconds - self.lag_limit) / self.lag_limit
+        return over > 0 and self.chance() < over
+
+    def _many_requests(self) -> bool:
+        """Count this request; whether LAG_MIN_REQUESTS_PER_SECOND came in, this second or the last."""
         now = time.monotonic()
         self._window_requests += 1
         if now - self._window_start >= 1.0:
             self._requests_per_second = self._window_requests / (now - self._window_start)
             self._window_start, self._window_requests = now, 0
-        if max(self._requests_per_second, self._window_requests) < LAG_MIN_REQUESTS_PER_SECOND:
-            return False
-        over = (self.lag.seconds - self.lag_limit) / self.lag_limit
-        return over > 0 and self.chance() < over
+        return max(self._requests_per_second, self._window_requests) >= LAG_MIN_REQUESTS_PER_SECOND
 
     def _refuse(self, path: str, start_response: Callable, reason: str) -> list[bytes]:
         metrics.REQUESTS_SHED.labels(reason).inc()
