@@ -105,8 +105,8 @@ class Config:
     # 64: at the 100-150 requests/s a slow host's process serves, a full bound is still ≤ 0.6 s of queue.
     MAX_INFLIGHT_REQUESTS = _int("MAX_INFLIGHT_REQUESTS", 64)
     OVERLOAD_RETRY_AFTER_SECONDS = _int("OVERLOAD_RETRY_AFTER_SECONDS", 1)
-    # ...and past this lag of the event loop (how late its timers fire), a growing share of new requests
-    # gets the same 503: the pushes and relays behind accepted calls count too. 0: no bound.
+    # ...and past this lag of the event loop (how late its timers fire while it is busy, with 50+ requests a
+    # second coming in), a growing share of new requests gets the same 503 (novacart/overload.py). 0: no bound.
     OVERLOAD_LAG_MS = _int("OVERLOAD_LAG_MS", 100)
     # See novacart/server.py's tune_gc.
     GC_TUNING = os.environ.get("GC_TUNING", "on") != "off"
