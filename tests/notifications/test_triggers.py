@@ -178,6 +178,21 @@ def test_promotion_now_reaches_matching_customers_only(client, make_user, staff,
     assert notifications_of(client, staff[1]) == []
 
 
+def test_each_customer_of_a_promotion_is_pushed_their_own_stored_notification(client, make_user, staff, socket_for):
+    # given three customers online (a batch stores their rows in one statement)
+    customers = [make_user("customer") for _ in range(3)]
+    sockets = [socket_for(headers) for _, headers in customers]
+    for sock in sockets:
+        sock.get_received()
+    # when a promotion goes to all of them
+    client.post("/api/promotions", json={"title": "Pens", "message": "Two for one"}, headers=staff[1])
+    # then each was pushed the notification stored for them (the id their toast opens and acknowledges)
+    for (user_id, headers), sock in zip(customers, sockets, strict=True):
+        pushed = [p for n, p in received(sock) if n == "notification"]
+        inbox = notifications_of(client, headers)
+        assert [(p["id"], p["user_id"]) for p in pushed] == [(inbox[0]["id"], user_id)]
+
+
 def test_scheduled_promotion_goes_out_after_send_at_and_only_once(client, customer, staff, app):
     from datetime import UTC, datetime, timedelta
 
