@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from config import Config, SettingsError
 from config import config_class as configured_class
+from novacart import fastjson
 from novacart.fastjson import OrjsonProvider
 
 
@@ -85,6 +86,13 @@ def register_extensions(app: Flask, *, worker: bool, serving: bool = False) -> N
             size = max(20, app.config["MAX_INFLIGHT_REQUESTS"])
             options = {"pool_size": size, "max_overflow": 20, **options}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    # JSON columns (a notification's data, a user's interests) through orjson: the standard library's
+    # encoder and parser were a fifth of a 10,000-customer promotion's CPU in the worker (cProfile).
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "json_serializer": fastjson.dumps,
+        "json_deserializer": fastjson.parse,
+        **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}),
+    }
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -1,10 +1,12 @@
-"""orjson for the JSON NovaCart writes most: API responses (Flask's provider) and Socket.IO packets.
+"""orjson for the JSON NovaCart writes most: API responses (Flask's provider), Socket.IO packets and the
+database's JSON columns.
 
 The standard library's encoder was 3-5 % of the web process's CPU and 15 % of the worker's in a fan-out
 (py-spy). orjson writes the same JSON (UTF-8 rather than \\u escapes), several times faster. What it cannot
 encode (an integer beyond 64 bits in a notification's `data`) falls back to the standard library, so the
-output never changes from an error into a 500. Parsing stays with the standard library: it is a small share,
-and its errors are the ones the API's problem details were written for.
+output never changes from an error into a 500. Parsing what a client sent stays with the standard library:
+it is a small share, and its errors are the ones the API's problem details were written for. What NovaCart
+wrote itself (the Redis channel, JSON columns) is parsed by orjson (`parse`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,19 @@ def dumps(obj: Any, **_kwargs: Any) -> str:
         return json.dumps(obj, separators=(",", ":"))
 
 
+def parse(data: bytes | str, **_kwargs: Any) -> Any:
+    """JSON that NovaCart wrote: by orjson, or by the standard library where orjson would read it wrongly."""
+    # orjson reads an integer beyond 64 bits as a float, silently: such a text (written by dumps' fallback)
+    # is left to the standard library. 19 digits or more may be one; a shorter run cannot. Rows written
+    # before orjson may hold NaN, which only the standard library reads.
+    if _LONG_NUMBER.search(data.encode() if isinstance(data, str) else data):
+        return json.loads(data)
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
+
 class channel:  # noqa: N801  (a module-like namespace, as python-socketio's `json` option wants)
     """The Socket.IO Redis channel's codec: only NovaCart's processes write there, so orjson parses it too.
 
@@ -36,14 +51,7 @@ class channel:  # noqa: N801  (a module-like namespace, as python-socketio's `js
     """
 
     dumps = staticmethod(dumps)
-
-    @staticmethod
-    def loads(data: bytes | str, **_kwargs: Any) -> Any:
-        # orjson reads an integer beyond 64 bits as a float, silently: such a message (written by dumps'
-        # fallback) is left to the standard library. 19 digits or more may be one; a shorter run cannot.
-        if _LONG_NUMBER.search(data.encode() if isinstance(data, str) else data):
-            return json.loads(data)
-        return orjson.loads(data)
+    loads = staticmethod(parse)
 
 
 class OrjsonProvider(DefaultJSONProvider):
