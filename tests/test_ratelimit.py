@@ -6,10 +6,12 @@ import os
 import time
 import uuid
 
+import flask
+import pytest
 from limits import parse
 from limits.storage import RedisStorage
 
-from novacart.ratelimit import LeasedFixedWindowRateLimiter
+from novacart.ratelimit import LeasedFixedWindowRateLimiter, RouteLimiter
 
 
 def _processes(count: int) -> list[LeasedFixedWindowRateLimiter]:
@@ -70,3 +72,47 @@ def test_a_burst_of_concurrent_requests_takes_one_lease_at_a_time():
     # then every one is admitted: a spent lease was renewed once, not by every request that found it spent
     # (each such renewal took 100 of the window's tokens for one request)
     assert admitted == 9200
+
+
+def _shop(kind: str) -> flask.Flask:
+    """A tiny app whose only limit, 2 a minute, is of `kind`; its routes /a (a view) and /b (a helper)."""
+    app = flask.Flask(f"limits-{kind}")
+    app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+    limiter = RouteLimiter(
+        key_func=lambda: "client",
+        default_limits=["2/minute"] if kind == "default" else [],
+        application_limits=["2/minute"] if kind == "application" else [],
+    )
+    shop = flask.Blueprint("shop", __name__)
+
+    def helper() -> str:
+        return "b"
+
+    limited_helper = limiter.limit("2/minute")(helper) if kind == "hint" else helper
+
+    @shop.route("/a")
+    def a() -> str:
+        return "a"
+
+    @shop.route("/b")
+    def b() -> str:
+        return limited_helper()
+
+    if kind == "blueprint":
+        limiter.limit("2/minute")(shop)
+    app.register_blueprint(shop)
+    if kind == "decorator":
+        app.view_functions["shop.a"] = limiter.limit("2/minute")(app.view_functions["shop.a"])
+    limiter.init_app(app)
+    return app
+
+
+@pytest.mark.parametrize("kind", ["decorator", "default", "application", "blueprint", "hint"])
+def test_every_kind_of_limit_still_refuses_the_third_request(kind):
+    # given a limit of 2 a minute, of each kind Flask-Limiter knows
+    client = _shop(kind).test_client()
+    path = "/b" if kind == "hint" else "/a"
+    # when the same client asks three times
+    codes = [client.get(path).status_code for _ in range(3)]
+    # then the third is refused
+    assert codes == [200, 200, 429]
