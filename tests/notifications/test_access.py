@@ -123,19 +123,27 @@ def test_a_socket_goes_when_its_token_expires(app, make_user, socket_for):
 
     user_id, _ = make_user("customer")
     token = create_access_token(identity=str(user_id), expires_delta=timedelta(seconds=30))
-    sock = socket_for(auth={"token": token})
+    later = create_access_token(identity=str(user_id), expires_delta=timedelta(seconds=40))
+    sock, other_tab = socket_for(auth={"token": token}), socket_for(auth={"token": later})
     sockets._apply_access(set(), [], time.time())
     assert sock.is_connected()
     sockets._apply_access(set(), [], time.time() + 31)
-    assert not sock.is_connected()
+    # only the socket whose token expired goes; the tab signed in with a later token stays until it expires
+    assert not sock.is_connected() and other_tab.is_connected()
+    sockets._apply_access(set(), [], time.time() + 41)
+    assert not other_tab.is_connected()
 
 
 def test_a_socket_goes_when_its_token_is_revoked(client, customer, socket_for):
+    from flask_jwt_extended import create_access_token
+
     since = utcnow() - timedelta(seconds=1)
     sock = socket_for(customer[1])
+    other_device = socket_for(auth={"token": create_access_token(identity=str(customer[0]))})
     client.post("/api/auth/logout", headers=customer[1])
     _watch(since)
-    assert not sock.is_connected()
+    # the signed-out token's socket goes; the same user's other device, signed in apart, stays
+    assert not sock.is_connected() and other_device.is_connected()
 
 
 def test_users_api_lists_and_refuses_changes_to_oneself(client, make_user, admin, customer):
