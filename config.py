@@ -107,7 +107,7 @@ class Config:
     OVERLOAD_RETRY_AFTER_SECONDS = _int("OVERLOAD_RETRY_AFTER_SECONDS", 1)
     # ...and past this lag of the event loop (how late its timers fire while it is busy, with 50+ requests a
     # second coming in), a growing share of new requests gets the same 503 (novacart/overload.py). 0: no bound.
-    OVERLOAD_LAG_MS = _int("OVERLOAD_LAG_MS", 100)
+    OVERLOAD_LAG_MS = _int("OVERLOAD_LAG_MS", 50)
     # See novacart/server.py's tune_gc.
     GC_TUNING = os.environ.get("GC_TUNING", "on") != "off"
     GC_GEN0_THRESHOLD = _int("GC_GEN0_THRESHOLD", 50000)

@@ -37,7 +37,7 @@ EXEMPT_PREFIXES = ("/socket.io", "/healthz", "/metrics")
 PAGE = b"<!doctype html><title>Busy</title><p>NovaCart is busy right now; try again in a moment.</p>"
 LAG_INTERVAL_SECONDS = 0.05  # how often the loop's lag is sampled
 LAG_SMOOTHING = 3  # each sample moves the figure a third of the way (toobusy-js's dampening)
-LAG_SAMPLE_CAP = 0.25  # one sample says at most this much: one stall alone moves the figure < 0.1 s
+LAG_SAMPLE_CAP = 0.125  # one sample says at most this much: one stall alone moves the figure < 0.05 s
 LAG_BUSY_SHARE = 0.5  # a late sample counts only if the process was on the CPU this share of its time
 # ...and the lag refuses only while requests come in at least this fast: overload is many requests. One
 # client's two 10 MiB bodies kept the loop busy for a second, and the next (its own) got `overloaded`.

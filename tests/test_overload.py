@@ -10,6 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 from werkzeug.test import Client
 
+from config import Config
 from novacart.overload import LAG_MIN_REQUESTS_PER_SECOND, LAG_SAMPLE_CAP, LAG_SMOOTHING, InFlightLimit, LoopLag
 
 
@@ -54,18 +55,18 @@ def test_the_loop_lag_follows_a_busy_loop_smoothed_one_stall_stays_under_the_lim
 
     clock.late = 2.0  # one stall with the CPU busy: a hostile body parsed
     assert lag.sample() == pytest.approx(LAG_SAMPLE_CAP / LAG_SMOOTHING)
-    assert lag.seconds < 0.1  # under the default OVERLOAD_LAG_MS: the next requests are not refused
+    assert lag.seconds < Config.OVERLOAD_LAG_MS / 1000  # under the default limit: the next requests are not refused
     clock.late = 0.0
     for _ in range(30):
         lag.sample()
     assert lag.seconds < 0.001
 
-    clock.late = 0.2  # overloaded: every 50 ms sleep ends 200 ms late
+    clock.late = 0.1  # overloaded: every 50 ms sleep ends 100 ms late
     first = lag.sample()
-    assert 0 < first < 0.2  # one sample moves it part of the way
+    assert 0 < first < 0.1  # one sample moves it part of the way
     for _ in range(30):
         lag.sample()
-    assert lag.seconds == pytest.approx(0.2, rel=1e-3)
+    assert lag.seconds == pytest.approx(0.1, rel=1e-3)
 
     clock.late = -0.01  # a timer that fires early is not negative lag
     for _ in range(60):
