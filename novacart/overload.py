@@ -11,11 +11,12 @@ connection stays open (keep-alive).
   everything the process has still to run, not only with requests: the pushes an accepted call queued
   for its sockets, the relay of other processes' emits, the writers of 10,000 sockets. Requests alone
   are not enough: at twice their rate two processes each stayed under 64 in flight, refused almost
-  nothing and answered with p99 5.8-8.9 s; with this bound, 0.8-1.1 s (docs/performance.md, "where
-  overload waited"). Above the limit a growing share of new requests is refused, as Node's toobusy-js
-  does: none at the limit, all at twice it, so the loop catches up without the process swinging between
-  taking all and none. Only a busy loop's lag counts (LoopLag), with many requests coming in
-  (LAG_MIN_REQUESTS_PER_SECOND): a stall, or one client's slow requests, is not an overload.
+  nothing and answered with p99 5.8-8.9 s; with this bound at 50 ms, 0.4-0.5 s (docs/performance.md,
+  "where overload waited" and "the lag limit, tuned"). Above the limit a growing share of new requests
+  is refused, as Node's toobusy-js does: none at the limit, all at twice it, so the loop catches up
+  without the process swinging between taking all and none. Only a busy loop's lag counts (LoopLag),
+  with many requests coming in (LAG_MIN_REQUESTS_PER_SECOND): a stall, or one client's slow requests,
+  is not an overload.
 
 Socket.IO's own requests (a long-poll waits up to a ping interval), /healthz and /metrics are not counted.
 """
