@@ -33,7 +33,7 @@ def test_api_responses_keep_flasks_json(app):
     assert by_id == {"1": "a", "2": "b"}
 
 
-def test_json_columns_read_back_what_was_stored(app):
+def test_json_columns_read_back_what_was_stored(app, customer):
     from novacart.extensions import db
     from novacart.notifications import delivery
     from novacart.notifications.models import Notification
@@ -41,9 +41,8 @@ def test_json_columns_read_back_what_was_stored(app):
     # given data with a value orjson cannot write and one it would read as a float
     data = {"order": 2**70, "title": "Caffè crème", "lines": [1.5, None, -(2**63)]}
     with app.app_context():
-        user = _customer(db)
         # when stored through the engine's serializer and read back through its parser
-        created = delivery.create_many([user], "back_in_stock", "Back", "In stock", data, source_key=None)
+        created = delivery.create_many([customer[0]], "back_in_stock", "Back", "In stock", data, source_key=None)
         db.session.commit()
         db.session.expire_all()
         stored = db.session.get(Notification, created[0]["id"]).data
@@ -56,12 +55,3 @@ def test_text_only_the_standard_library_reads_is_still_read():
     nan, big = fastjson.parse('{"x": NaN}'), fastjson.parse(b'{"order": 1180591620717411303424}')
     # then both are read as the standard library reads them
     assert nan["x"] != nan["x"] and big == {"order": 2**70}
-
-
-def _customer(db) -> int:
-    from novacart.auth.models import Role, User
-
-    user = User(email="json-columns@test.example", password_hash="x", name="Json", role=Role.CUSTOMER)
-    db.session.add(user)
-    db.session.commit()
-    return user.id
