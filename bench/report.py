@@ -170,7 +170,7 @@ def goals(results: dict) -> list[dict]:
                 "1,000 sockets: no notification lost at 1,000/s",
                 _lost_text(entry),
                 entry["lost"] == 0,  # a refusal counts as lost: the notification was not sent
-                peer_text=f"{base['lost']:,} of {base['sent']:,} lost" if base and "lost" in base else "",
+                peer_text=_lost_text(base) if base and "lost" in base else "",
             )
         cap = _get(results, "capacity", t, "20000")
         if cap:
