@@ -67,7 +67,7 @@ def _track(sid: str, state: SocketState) -> None:
     if state.jti is not None:
         _by_jti.setdefault(state.jti, set()).add(sid)
     if state.expires_at is not None:
-        _by_expiry.setdefault(math.ceil(state.expires_at), set()).add(sid)
+        _by_expiry.setdefault(_expiry_second(state), set()).add(sid)
 
 
 def _forget(sid: str) -> SocketState | None:
@@ -75,8 +75,12 @@ def _forget(sid: str) -> SocketState | None:
     if state is not None:
         _discard(_by_user, state.user_id, sid)
         _discard(_by_jti, state.jti, sid)
-        _discard(_by_expiry, None if state.expires_at is None else math.ceil(state.expires_at), sid)
+        _discard(_by_expiry, _expiry_second(state), sid)
     return state
+
+
+def _expiry_second(state: SocketState) -> int | None:
+    return None if state.expires_at is None else math.ceil(state.expires_at)
 
 
 def _discard(index: dict[Any, set[str]], key: Any, sid: str) -> None:
