@@ -33,6 +33,7 @@ const initialState = {
   isLoadingMore: false,
   error: null,
   toasts: [],
+  countEvents: 0, // how many times something changed the unread count: a recount older than the last is dropped
 };
 
 function newestFirst(a, b) {
@@ -45,7 +46,17 @@ function mergeItems(existing, incoming) {
   return existing.concat(incoming.filter((n) => !ids.has(n.id)));
 }
 
-export function reducer(state, action) {
+// What sets the unread count. A recount's answer that set off before one of these arrived is older than
+// it: a read in another browser could be applied first, and the recount's stale 1 would bring the badge back.
+const COUNT_CHANGES = new Set(["reset", "fetchSuccess", "moreSuccess", "received", "markRead", "markAllRead", "removed", "unreadCount"]);
+
+export function reducer(state = initialState, action) {
+  if (action.type === "unreadCount" && action.asOf != null && action.asOf !== state.countEvents) return state;
+  const next = reduce(state, action);
+  return COUNT_CHANGES.has(action.type) ? { ...next, countEvents: state.countEvents + 1 } : next;
+}
+
+function reduce(state, action) {
   switch (action.type) {
     case "reset":
       return initialState;
@@ -195,12 +206,13 @@ export function NotificationsProvider({ children, socketFactory, maxToasts = 3, 
   const recountSoon = useCallback(() => {
     clearTimeout(countTimer.current);
     countTimer.current = setTimeout(() => {
+      const asOf = stateRef.current.countEvents;
       fetchUnreadCount().then(
-        (body) => typeof body?.count === "number" && dispatch({ type: "unreadCount", count: body.count }),
+        (body) => typeof body?.count === "number" && dispatch({ type: "unreadCount", count: body.count, asOf }),
         () => {},
       );
     }, 1000);
-  }, []);
+  }, [stateRef]);
 
   const markRead = useCallback(
     async (id) => {

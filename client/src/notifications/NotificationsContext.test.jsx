@@ -32,6 +32,16 @@ describe("the notifications reducer", () => {
     expect(counted.unreadCount).toBe(9);
   });
 
+  it("drops a recount that set off before the count last changed", () => {
+    const one = reducer(start, { type: "received", notification: makeNotification({ id: 3 }), toast: false, maxToasts: 3 });
+    const asked = one.countEvents;
+    const readElsewhere = reducer(one, { type: "markRead", ids: [3], unreadCount: 0 });
+
+    expect(reducer(readElsewhere, { type: "unreadCount", count: 1, asOf: asked }).unreadCount).toBe(0);
+    expect(reducer(one, { type: "unreadCount", count: 2, asOf: asked }).unreadCount).toBe(2);
+    expect(reducer(readElsewhere, { type: "unreadCount", count: 5 }).unreadCount).toBe(5);
+  });
+
   it("keeps the error of a failed load or load-more", () => {
     const error = new Error("down");
     expect(reducer(reducer(start, { type: "fetchStart" }), { type: "fetchError", error })).toMatchObject({ isFetching: false, error });

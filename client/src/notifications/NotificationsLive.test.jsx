@@ -120,6 +120,25 @@ describe("live notifications", () => {
     expect(screen.queryByTestId("unread-badge")).not.toBeInTheDocument();
   });
 
+  it("keeps a read made elsewhere when the recount it overtook answers late", async () => {
+    let answerRecount;
+    api.on("GET", "/api/notifications/unread-count", () => new Promise((resolve) => (answerRecount = resolve)));
+    const { socket } = start();
+    await connect(socket());
+    act(() => deliver(socket(), makeNotification({ id: 48, title: "Your loyalty points are ready" })));
+    expect(await screen.findByRole("button", { name: "Notifications, 1 unread" })).toBeInTheDocument();
+    // a second after the burst the count is re-read; the server counts 1, and the answer is slow to come back
+    await waitFor(() => expect(api.callsTo("GET", "/api/notifications/unread-count")).toHaveLength(1), { timeout: 3000 });
+
+    // meanwhile the customer marks everything read in another browser, and the server says so
+    act(() => socket().fire("notification:read", { ids: [48], unread_count: 0 }));
+    expect(screen.queryByTestId("unread-badge")).not.toBeInTheDocument();
+    await act(async () => answerRecount({ body: { count: 1 } }));
+
+    expect(screen.queryByTestId("unread-badge")).not.toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Notifications" })).toBeInTheDocument();
+  });
+
   it("falls back to polling when the socket cannot connect, toasts what polling finds, then goes live again", async () => {
     const { socket } = start();
     const found = makeNotification({ id: 47, title: "Found by polling", created_at: new Date(Date.now() + 1000).toISOString() });
