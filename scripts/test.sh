@@ -5,7 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 pids=()
-cleanup() { for pid in "${pids[@]}"; do [ "$pid" != 0 ] && kill "$pid" 2>/dev/null || true; done; }
+# Stop what this run started, and wait until it is gone: a Redis still saving its append-only file answers
+# PING, so a second run started at once took it for its own and lost it mid-test.
+cleanup() {
+  for pid in "${pids[@]}"; do [ "$pid" != 0 ] && kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 100); do { [ "$pid" = 0 ] || ! kill -0 "$pid" 2>/dev/null; } && break; sleep 0.1; done
+  done
+}
 trap cleanup EXIT INT TERM
 if [ -z "${TEST_REDIS_URL:-}" ]; then
   redis_port=${NOVACART_TEST_REDIS_PORT:-6391}
