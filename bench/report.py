@@ -36,6 +36,16 @@ def _lost_text(entry: dict) -> str:
     return text
 
 
+def _missing_text(entry: dict, of_sent: bool = False) -> str:
+    """The calls whose notification did not arrive, told apart: refused with 503 (the client was told to
+    retry; nothing was stored) and accepted but lost."""
+    refused = entry.get("refused_503") or 0
+    lost = entry.get("accepted_lost", entry.get("lost", 0) - refused)
+    of = f" of {entry['sent']:,}" if of_sent else ""
+    parts = ([f"{refused:,}{of} refused with 503"] if refused else []) + ([f"{lost:,}{of} lost"] if lost else [])
+    return " and ".join(parts)
+
+
 def _fmt(value: Any, digits: int = 1, lost: str = "lost") -> str:
     if value is None:
         return "—"
@@ -283,9 +293,9 @@ def _overload_text(entry: dict) -> str:
 
 def _latency_text(entry: dict) -> str:
     lat = entry["latency_ms"]
-    text = f"p99 {_fmt(lat['p99'])} ms" if lat["p99"] is not None else "p99 lost"
+    text = f"p99 {_fmt(lat['p99'])} ms" if lat["p99"] is not None else "p99 unknown"
     if entry.get("lost"):
-        text += f", {entry['lost']:,}/{entry['sent']:,} lost"
+        text += f": {_missing_text(entry, of_sent=True)}"
     return text
 
 
@@ -366,11 +376,11 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list[str]], str]]:
                         row += ["skipped", "", ""]
                     else:
                         lat = e["latency_ms"]
-                        suffix = f" ({e['lost']:,} lost)" if e.get("lost") else ""
+                        suffix = f" ({_missing_text(e)})" if e.get("lost") else ""
                         row += [
                             _fmt(lat["p50"]),
                             _fmt(lat["p95"]),
-                            (_fmt(lat["p99"]) if lat["p99"] is not None else "lost") + suffix,
+                            (_fmt(lat["p99"]) if lat["p99"] is not None else "—") + suffix,
                         ]
                 row += [
                     _ratio(p99(_get(results, "latency", t, n, rate)), p99(_get(results, "latency", peers[t], n, rate)))
@@ -384,7 +394,9 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list[str]], str]]:
                 header,
                 rows,
                 "Open-loop: calls sent on schedule to random connected users, each rate for the configured seconds; a "
-                "notification not received within the drain window counts as lost (infinite latency).",
+                "notification not received within the drain window counts as lost (infinite latency). A p99 of — "
+                "means more than 1 % did not arrive: refused with 503 (nothing stored, the client told to retry) or "
+                "lost.",
             )
         )
     if results.get("latency"):
@@ -790,7 +802,7 @@ def plot(results: dict, path: Path = PLOT) -> Path | None:
             ax.axhline(50, color="purple", linestyle=":", linewidth=1, label="50 ms")
         ax.set_yscale("log")
         ax.set_xlabel("notifications per second (open-loop, POST /api/notifications)")
-        ax.set_ylabel("p99 full-path latency, ms (× = >1 % lost)")
+        ax.set_ylabel("p99 full-path latency, ms (× = >1 % refused or lost)")
         ax.set_title(f"{n:,} sockets connected")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
