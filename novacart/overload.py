@@ -15,8 +15,8 @@ connection stays open (keep-alive).
   "where overload waited" and "the lag limit, tuned"). Above the limit a growing share of new requests
   is refused, as Node's toobusy-js does: none at the limit, all at twice it, so the loop catches up
   without the process swinging between taking all and none. Only a busy loop's lag counts (LoopLag),
-  with many requests coming in (LAG_MIN_REQUESTS_PER_SECOND) and piling up (LAG_MIN_IN_FLIGHT): a
-  stall, or one client's slow requests, is not an overload.
+  with many requests coming in (LAG_MIN_REQUESTS_PER_SECOND): a stall, or one client's slow requests,
+  is not an overload.
 
 Socket.IO's own requests (a long-poll waits up to a ping interval), /healthz and /metrics are not counted.
 """
@@ -43,11 +43,6 @@ LAG_BUSY_SHARE = 0.5  # a late sample counts only if the process was on the CPU 
 # ...and the lag refuses only while requests come in at least this fast: overload is many requests. One
 # client's two 10 MiB bodies kept the loop busy for a second, and the next (its own) got `overloaded`.
 LAG_MIN_REQUESTS_PER_SECOND = 50
-# ...and while this many are already in progress. An overloaded loop has requests waiting (at 50/s and 50 ms
-# late, 2.5 on average; at the 300/s of a saturated process, 15), a client sending one request after the
-# other has none: CI still saw `overloaded` for the request after two 10 MiB bodies when the tests before
-# had sent 50 in that second. Eight is more than one browser's six connections to a host.
-LAG_MIN_IN_FLIGHT = 8
 
 
 class LoopLag:
@@ -136,6 +131,8 @@ class InFlightLimit:
             start(self.lag.run)
         if self.lag_limit and self._too_late():
             return self._refuse(path, start_response, "loop_lag")
+        if not self.limit:
+            return self.wsgi_app(environ, start_response)
         if not self._take_slot():
             return self._refuse(path, start_response, "in_flight")
         try:
@@ -148,7 +145,7 @@ class InFlightLimit:
 
     def _take_slot(self) -> bool:
         with self._count_lock:
-            if self.limit and self.in_flight >= self.limit:
+            if self.in_flight >= self.limit:
                 return False
             self.in_flight += 1
             return True
@@ -158,7 +155,7 @@ class InFlightLimit:
             self.in_flight -= 1
 
     def _too_late(self) -> bool:
-        if not self._many_requests() or self.in_flight < LAG_MIN_IN_FLIGHT:
+        if not self._many_requests():
             return False
         over = (self.lag.seconds - self.lag_limit) / self.lag_limit
         return over > 0 and self.chance() < over
