@@ -103,6 +103,23 @@ def _clean_state(app, redis_client) -> Iterator[None]:
     redis_client.flushdb()
 
 
+@pytest.fixture(autouse=True)
+def _the_suites_app_stays_in_charge(app):
+    """Socket.IO and Celery are one object each per process, and every create_app re-initialises them. A test that
+    builds another app (settings, CORS, hashing) would leave every later test emitting through that app's Socket.IO
+    server and queueing on its Celery, so the outcome of a test would depend on the order the suite ran in. Each test
+    hands back the suite's."""
+    from novacart.extensions import socketio
+
+    saved = dict(vars(socketio))
+    yield
+    if vars(socketio) != saved:
+        vars(socketio).clear()
+        vars(socketio).update(saved)
+    app.extensions["celery"].set_current()
+    app.extensions["celery"].set_default()
+
+
 @pytest.fixture(scope="session")
 def redis_client() -> redis_lib.Redis:
     return redis_lib.Redis.from_url(os.environ["TEST_REDIS_URL"])

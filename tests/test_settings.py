@@ -26,15 +26,6 @@ class SafeProduction(ProductionConfig):
     SOCKETIO_MESSAGE_QUEUE = TestingConfig.SOCKETIO_MESSAGE_QUEUE
 
 
-@pytest.fixture(autouse=True)
-def _the_suites_celery_stays_the_default(app):
-    """A production app built here makes its own Celery current and the default (tasks would queue, not run in the
-    test); the suite's is made the default again afterwards, so later tests see their tasks run."""
-    yield
-    app.extensions["celery"].set_current()
-    app.extensions["celery"].set_default()
-
-
 def _production(**settings) -> type[ProductionConfig]:
     return type("Production", (SafeProduction,), settings)
 
