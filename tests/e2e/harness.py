@@ -28,6 +28,7 @@ import requests
 import socketio
 
 ROOT = Path(__file__).resolve().parents[2]
+WORKER_THREADS = 4  # each Celery worker: --pool threads --concurrency 4
 SECRETS = {  # production wants 32 characters or more
     "SECRET_KEY": "e2e-secret-key-0123456789abcdef-0123456789",
     "JWT_SECRET_KEY": "e2e-jwt-secret-key-0123456789abcdef-0123456789",
@@ -153,7 +154,7 @@ class System:
                 "--pool",
                 "threads",
                 "--concurrency",
-                "4",
+                str(WORKER_THREADS),
                 "--hostname",
                 f"{name}-{uuid.uuid4().hex[:6]}@%h",
                 "--without-mingle",

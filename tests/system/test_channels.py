@@ -19,7 +19,7 @@ import requests
 import sqlalchemy as sa
 
 from tests.channels_support import PushReceiver, PushService, SmtpServer, vapid_private_pem
-from tests.e2e.harness import Recorder, wait_until
+from tests.e2e.harness import WORKER_THREADS, Recorder, wait_until
 from tests.system.harness import database, register_many, scalar
 
 pytestmark = pytest.mark.e2e
@@ -253,6 +253,6 @@ def test_the_worker_killed_mid_batch_of_emails(boot, smtp, reliability, size):
     )
     assert twice == 0
     # The one loss the design allows (novacart/notifications/channels.py): the kill fell after the hand-over
-    # was committed and before the final dot left. Each of the worker's 4 threads can be in it once.
+    # was committed and before the final dot left. Each of the worker's threads can be in it once.
     assert not lost - handed_over, f"e-mails lost without a hand-over: {sorted(lost - handed_over)}"
-    assert len(lost) <= 4
+    assert len(lost) <= WORKER_THREADS
