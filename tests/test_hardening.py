@@ -104,3 +104,42 @@ def test_password_hashing_leaves_the_gevent_hub_running():
     during, ok = result.stdout.split()[-2:]
     # then the hub kept running meanwhile (on the hub itself, scrypt would have let not one tick through)
     assert ok == "True" and int(during) >= 5, result.stdout
+
+
+def test_each_app_hashes_as_many_passwords_at_once_as_its_own_setting_allows(app):
+    # given an app that hashes one password at a time has already hashed one
+    import threading
+
+    from config import TestingConfig
+    from novacart import create_app
+    from novacart.auth import hashing
+
+    class OneAtATime(TestingConfig):
+        PASSWORD_HASH_CONCURRENCY = 1
+
+    class ThreeAtATime(TestingConfig):
+        PASSWORD_HASH_CONCURRENCY = 3
+
+    with create_app(OneAtATime).app_context():
+        assert hashing.check_password(hashing.hash_password("first"), "first")
+
+    # when an app allowed three at once gets three logins together, each of which waits for the others
+    second = create_app(ThreeAtATime)
+    together = threading.Barrier(3, timeout=10)
+    outcomes: list[object] = []
+
+    def login() -> None:
+        with second.app_context():
+            try:
+                outcomes.append(hashing._off_the_loop(together.wait))
+            except threading.BrokenBarrierError as error:
+                outcomes.append(error)
+
+    threads = [threading.Thread(target=login) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+
+    # then all three ran at once: the first app's single slot did not bind the second app
+    assert sorted(outcomes) == [0, 1, 2], outcomes

@@ -16,17 +16,29 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 T = TypeVar("T")
-_slots: threading.BoundedSemaphore | None = None
+_EXTENSION = "novacart.password_hash_slots"
 _slots_lock = threading.Lock()
 
 
+def _slots() -> threading.BoundedSemaphore:
+    """The app's own slots, sized by its own PASSWORD_HASH_CONCURRENCY.
+
+    Created on first use, after the async library patched `threading`, and kept on the app, so that
+    a second app in the process (the tests make many) is not bound by the first one's setting.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    slots = app.extensions.get(_EXTENSION)
+    if slots is None:
+        with _slots_lock:
+            slots = app.extensions.setdefault(
+                _EXTENSION, threading.BoundedSemaphore(app.config["PASSWORD_HASH_CONCURRENCY"])
+            )
+    return slots
+
+
 def _off_the_loop(func: Callable[..., T], *args: object) -> T:
-    global _slots
-    if _slots is None:
-        with _slots_lock:  # created on first use, after the async library patched `threading`
-            _slots = _slots or threading.BoundedSemaphore(current_app.config["PASSWORD_HASH_CONCURRENCY"])
     mode = current_app.config.get("SOCKETIO_ASYNC_MODE") or current_app.config["ASYNC_MODE"]
-    with _slots:
+    with _slots():
         if mode == "gevent":
             import gevent
 
