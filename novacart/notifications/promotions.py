@@ -41,10 +41,13 @@ def _matches(user_interests: Sequence[str] | None, wanted: set[str]) -> bool:
 def _customer_batches(interests: Sequence[str], batch: int) -> Iterable[list[int]]:
     """Ids of active customers whose interests match (all customers when none are given), in batches."""
     wanted = set(preferences.normalise_interests(interests))
+    # For everyone, the interests are not read at all: decoding each customer's JSON list was a fifth of
+    # the worker's CPU in a 10,000-customer fan-out (py-spy).
+    columns = (User.id, User.interests) if wanted else (User.id,)
     after = 0
     while True:
         rows = db.session.execute(
-            select(User.id, User.interests)
+            select(*columns)
             .where(User.role == Role.CUSTOMER, User.is_active_account.is_(True), User.id > after)
             .order_by(User.id)
             .limit(batch)
@@ -52,7 +55,7 @@ def _customer_batches(interests: Sequence[str], batch: int) -> Iterable[list[int
         if not rows:
             return
         after = rows[-1][0]
-        yield [uid for uid, user_interests in rows if _matches(user_interests, wanted)]
+        yield [row[0] for row in rows if not wanted or _matches(row[1], wanted)]
 
 
 def audience_size(interests: Sequence[str]) -> int:
