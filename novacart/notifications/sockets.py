@@ -42,7 +42,7 @@ MAX_ACK_IDS = 500  # per notification:ack event; a client acknowledges in batche
 ACCESS_LOOKBACK = timedelta(seconds=10)
 
 
-@dataclass
+@dataclass(slots=True)  # one per socket: no __dict__ each
 class SocketState:
     user_id: int
     jti: str | None  # the access token's id, or the dashboard session's blocklist entry
