@@ -161,6 +161,10 @@ def init_app(app: Flask, *, worker: bool = False, serving: bool = False) -> None
         **manager,
     )
     app.extensions["novacart.emitter"] = socketio
+    if socketio.server.eio.async_mode == "gevent":
+        from novacart import sockqueue  # imports gevent: not in an eventlet process
+
+        sockqueue.install(socketio.server.eio)  # each socket's outgoing queue in 0.3 KiB, not 2.6
     if not app.config.get("WEBSOCKET_COMPRESSION", False):
         app.wsgi_app = _without_websocket_compression(app.wsgi_app)  # type: ignore[method-assign]
     app.wsgi_app = _socket_under_werkzeug_name(app.wsgi_app)  # type: ignore[method-assign]
