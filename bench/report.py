@@ -719,7 +719,9 @@ def markdown(results: dict) -> str:
                 during = prof.get("during")
                 out.append(
                     f"- **{target} {label}** ({prof.get('samples', 0)} samples"
-                    + (f"; {during['sockets']:,} sockets at {during['rate']}/s" if during else "")
+                    + (f"; {during['sockets']:,} sockets" if during else "")
+                    + (f" at {during['rate']}/s" if during and "rate" in during else "")
+                    + (f" connecting ({during['connect_s']} s)" if during and during.get("connecting") else "")
                     + "):"
                 )
                 if prof.get("self_by_package"):

@@ -991,6 +991,22 @@ class Bench:
         settle(target.web_pids())
         self.clear_leftovers(target, "profile")
 
+    def profile_capacity(self, target: NovaCart, client: LoadClient, n: int) -> None:
+        """An extra, unreported round: `n` sockets connecting to a fresh web process, with py-spy on it."""
+        a = self.args
+        target.restart_web()
+        time.sleep(1.0)
+        client.call("reset")
+        out = SCRATCH / f"profile-{target.name}-connect-{n}-web.txt"
+        prof = Profiler(target.web_pid(), 15, out, native=a.native_profile)
+        time.sleep(1.0)
+        connected = client.wait(self.send_connect(client, target, n, offset=0, parallel=1), a.connect_deadline + 60)
+        summary = prof.finish()
+        summary["during"] = {"sockets": n, "connecting": True, "connect_s": connected["seconds"]}
+        self.put(["profiles", target.name, f"connect_{n}_web"], summary)
+        say(f"{target.name}: profiled web while {n:,} sockets connected ({summary.get('samples', 0)} samples)")
+        client.call("disconnect")
+
     # fan-out ---------------------------------------------------------------------------------
     def fanout(
         self, target: Target, client: LoadClient, label: str, *, via: str | None = None, profile: bool = False
@@ -1175,6 +1191,8 @@ class Bench:
             if wanted[3]:
                 self.fanout_runs(target, client, n)
             client.call("disconnect")
+        if a.profile and isinstance(target, NovaCart) and target.processes == 1 and 1 in scenarios:
+            self.profile_capacity(target, client, min(10_000, max(a.sockets)))
         if 4 in scenarios and isinstance(target, NovaCart):
             self.replay(target, client)
 
