@@ -193,31 +193,36 @@ _principals: dict[tuple[int, str], tuple[float, dict[str, Any] | None, bool]] = 
 PRINCIPALS_KEPT = 50_000  # beyond this many (tokens seen within PRINCIPAL_CACHE_SECONDS), start afresh
 
 
-def principal(user_id: int, jti: str) -> tuple[User | None, bool]:
-    """The user a token names and whether the token is revoked, in one query, or none.
+def principal_fields(user_id: int, jti: str) -> tuple[dict[str, Any] | None, bool]:
+    """The columns of the user a token names (None for no such user) and whether the token is revoked,
+    in one query, or none.
 
     Every authenticated request and socket connect asks this. The answer is kept for
     PRINCIPAL_CACHE_SECONDS (2 s; 0: never), within the contract's 5 s for a revocation or a deactivation
     made through another process to take effect; this process forgets a user or token at once when it
-    changes them (forget_principals). The row becomes a session-attached User without a load.
-    A missing user is (None, revoked?).
+    changes them (forget_principals). The fields are the cache's own: read them, do not change them.
     """
     ttl = current_app.config["PRINCIPAL_CACHE_SECONDS"]
     now = time.monotonic()
     cached = _principals.get((user_id, jti)) if ttl > 0 else None
     if cached is not None and cached[0] > now:
-        _, fields, revoked = cached
+        return cached[1], cached[2]
+    row = db.session.execute(_PRINCIPAL, {"user_id": user_id, "jti": jti}).first()
+    if row is None:
+        fields, revoked = None, is_token_revoked(jti)
     else:
-        row = db.session.execute(_PRINCIPAL, {"user_id": user_id, "jti": jti}).first()
-        if row is None:
-            fields, revoked = None, is_token_revoked(jti)
-        else:
-            fields = {key: value for key, value in row._mapping.items() if key != "revoked"}
-            revoked = bool(row.revoked)
-        if ttl > 0:
-            if len(_principals) >= PRINCIPALS_KEPT:
-                _principals.clear()
-            _principals[(user_id, jti)] = (now + ttl, fields, revoked)
+        fields = {key: value for key, value in row._mapping.items() if key != "revoked"}
+        revoked = bool(row.revoked)
+    if ttl > 0:
+        if len(_principals) >= PRINCIPALS_KEPT:
+            _principals.clear()
+        _principals[(user_id, jti)] = (now + ttl, fields, revoked)
+    return fields, revoked
+
+
+def principal(user_id: int, jti: str) -> tuple[User | None, bool]:
+    """principal_fields as a session-attached User (built without a load), for a request's current user."""
+    fields, revoked = principal_fields(user_id, jti)
     if fields is None:
         return None, revoked
     user = db.session.identity_map.get(identity_key(User, user_id))

@@ -199,16 +199,20 @@ def employee_ids(roles: Iterable[Role]) -> list[int]:
 # -- the delivery queue ------------------------------------------------------------------------
 
 
+# Asked at every socket connect, and most users have nothing queued: a core statement, built once.
+_QUEUED = (
+    select(_NOTIFICATIONS)
+    .join(_DELIVERIES, _DELIVERIES.c.notification_id == _NOTIFICATIONS.c.id)
+    .where(_DELIVERIES.c.user_id == bindparam("user_id"))
+    .order_by(_DELIVERIES.c.notification_id)
+    .limit(bindparam("limit"))
+)
+
+
 def queued_for(user_id: int, limit: int = 500) -> list[dict[str, Any]]:
     """The user's unacknowledged notifications, oldest first (replayed at connect)."""
-    stmt = (
-        select(Notification)
-        .join(Delivery, Delivery.notification_id == Notification.id)
-        .where(Delivery.user_id == user_id)
-        .order_by(Delivery.notification_id)
-        .limit(limit)
-    )
-    return [to_wire(n) for n in db.session.scalars(stmt)]
+    rows = db.session.execute(_QUEUED, {"user_id": user_id, "limit": limit})
+    return [to_wire(dict(row._mapping)) for row in rows]
 
 
 @transactional
