@@ -9,7 +9,7 @@ commit, so a promotion to many customers is a handful of round trips, not one pe
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,10 +46,10 @@ class TypeDisabledError(ConflictError):
     code, title = ErrorCode.TYPE_DISABLED, "Notification type turned off"
 
 
-def to_wire(n: Notification | dict[str, Any]) -> dict[str, Any]:
+def to_wire(n: Notification | Mapping[str, Any]) -> dict[str, Any]:
     """The contract's `notification` object (wire.NotificationPayload), built without marshmallow: the
     fan-out builds thousands of them."""
-    get = n.get if isinstance(n, dict) else lambda key: getattr(n, key)
+    get = n.get if isinstance(n, Mapping) else lambda key: getattr(n, key)
     item = {key: get(key) for key in _WIRE_FIELDS}
     read_at, created_at = item["read_at"], item["created_at"]
     item["data"] = item["data"] or {}
@@ -212,7 +212,7 @@ _QUEUED = (
 def queued_for(user_id: int, limit: int = 500) -> list[dict[str, Any]]:
     """The user's unacknowledged notifications, oldest first (replayed at connect)."""
     rows = db.session.execute(_QUEUED, {"user_id": user_id, "limit": limit})
-    return [to_wire(dict(row._mapping)) for row in rows]
+    return [to_wire(row._mapping) for row in rows]
 
 
 @transactional

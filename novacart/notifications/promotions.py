@@ -55,7 +55,7 @@ def _customer_batches(interests: Sequence[str], batch: int) -> Iterable[list[int
         if not rows:
             return
         after = rows[-1][0]
-        yield [row[0] for row in rows if not wanted or _matches(row[1], wanted)]
+        yield [row[0] for row in rows] if not wanted else [uid for uid, got in rows if _matches(got, wanted)]
 
 
 def audience_size(interests: Sequence[str]) -> int:

@@ -112,14 +112,14 @@ def _authenticate(auth: Any) -> tuple[int, bool, str | None, float | None]:
         try:
             # The columns only: a socket needs no ORM User (building and merging one was a twentieth of
             # a connect's CPU, py-spy).
-            user, revoked = auth_services.principal_fields(int(claims["sub"]), claims["jti"])
+            fields, revoked = auth_services.principal_fields(int(claims["sub"]), claims["jti"])
         except (TypeError, ValueError):
-            user, revoked = None, auth_services.is_token_revoked(claims["jti"])
+            fields, revoked = None, auth_services.is_token_revoked(claims["jti"])
         if revoked:
             raise _refuse("revoked")
-        if user is None or not user["is_active_account"]:
+        if fields is None or not fields["is_active_account"]:
             raise _refuse("unknown_user")
-        return user["id"], user["role"] in EMPLOYEE_ROLES, claims["jti"], claims.get("exp")
+        return fields["id"], fields["role"] in EMPLOYEE_ROLES, claims["jti"], claims.get("exp")
     session_user = flask_login.current_user
     if session_user is not None and session_user.is_authenticated:
         return session_user.id, session_user.is_employee, security.current_session_jti(), None
