@@ -36,9 +36,16 @@ class _Room(dict):
     Only the room of every connected sid (`None`) is looked up backwards (eio sid → sid); the per-socket
     and per-user rooms never are, and a bidict of one member costs 465 bytes against a dict's 192
     (tracemalloc). python-socketio reads a room's members as `room._fwdm`: that is the dict itself.
+
+    A socket's own room also lists the other rooms that socket has joined (`joined`), so that its
+    disconnect visits those and not every room of the process (BatchingRedisManager.basic_disconnect).
     """
 
-    __slots__ = ()
+    __slots__ = ("joined",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.joined: tuple[str, ...] = ()
 
     @property
     def _fwdm(self) -> dict:
@@ -72,6 +79,47 @@ class BatchingRedisManager(python_socketio.RedisManager):
         ):
             rooms[room] = _Room()
         super().basic_enter_room(sid, namespace, room, eio_sid)
+        own = self._own_room(sid, namespace)
+        if own is not None and room is not None and room != sid and room not in own.joined:
+            own.joined += (room,)
+
+    def basic_leave_room(self, sid: str, namespace: str, room: str | None) -> None:
+        own = self._own_room(sid, namespace)
+        if own is not None and room in own.joined:
+            own.joined = tuple(joined for joined in own.joined if joined != room)
+        super().basic_leave_room(sid, namespace, room)
+
+    def basic_disconnect(self, sid: str, namespace: str, **kwargs: Any) -> None:
+        """python-socketio's disconnect, shown only the rooms this socket is in.
+
+        python-socketio finds a socket's rooms by copying and walking every room of the namespace: at
+        20,000 sockets (40,000 rooms) that was 1.4-1.9 ms of CPU per disconnect, 30-40 s for a mass
+        reconnect. The socket's own room knows them (`_Room.joined`); python-socketio runs unchanged on
+        a namespace of just those rooms (no other task runs meanwhile: nothing here waits), and the rooms
+        it emptied are then removed from the whole.
+        """
+        rooms = self.rooms.get(namespace)
+        own = self._own_room(sid, namespace)
+        if own is None:  # not connected here, or not through basic_enter_room: python-socketio's walk
+            super().basic_disconnect(sid, namespace, **kwargs)
+            return
+        names = (None, sid, *own.joined)
+        mine = {name: rooms[name] for name in names if name in rooms}
+        self.rooms[namespace] = mine
+        try:
+            super().basic_disconnect(sid, namespace, **kwargs)
+        finally:
+            for name in names:
+                if name not in mine:  # emptied: python-socketio deleted it from `mine`
+                    rooms.pop(name, None)
+            if rooms:
+                self.rooms[namespace] = rooms
+            else:
+                self.rooms.pop(namespace, None)
+
+    def _own_room(self, sid: str, namespace: str) -> _Room | None:
+        own = self.rooms.get(namespace, {}).get(sid)
+        return own if isinstance(own, _Room) else None
 
     def coalesce(self) -> None:
         """Publish emit_many's emits from one background task (web processes, once the server is bound)."""
