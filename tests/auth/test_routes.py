@@ -148,6 +148,24 @@ def test_me_refuses_expired_and_foreign_tokens(client, app, customer):
     assert_problem(client.get("/api/auth/me", headers={"Authorization": f"Bearer {forged}"}), 401, "invalid_token")
 
 
+@pytest.mark.parametrize(
+    "claims, algorithm",
+    [
+        ({"type": "access", "jti": "x", "exp": 9999999999}, "HS256"),  # whose user is it?
+        ({"sub": "1", "type": "access", "jti": "x", "exp": 9999999999}, "HS512"),  # an algorithm not accepted
+        ({"sub": "1", "type": "access", "jti": "x", "exp": 9999999999, "nbf": 9999999990}, "HS256"),  # not yet
+    ],
+)
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the test key, for HS512
+def test_me_refuses_tokens_signed_with_the_key_but_not_valid(client, app, claims, algorithm):
+    import jwt as pyjwt
+
+    token = pyjwt.encode(claims, app.config["JWT_SECRET_KEY"], algorithm=algorithm)
+    response = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert_problem(response, 401)
+    assert response.get_json()["code"] != "token_expired"
+
+
 def test_admin_changes_a_role_and_others_cannot(client, admin, staff, customer):
     admin_id, admin_headers = admin
     customer_id, customer_headers = customer
@@ -230,3 +248,20 @@ def test_users_change_their_own_name_and_language(client, customer):
     assert client.patch("/api/auth/me", json={"locale": "de"}, headers=headers).status_code == 422
     assert client.patch("/api/auth/me", json={"role": "admin"}, headers=headers).status_code == 422
     assert client.patch("/api/auth/me", json={}, headers=headers).status_code == 422
+
+
+def test_a_decode_key_loader_still_chooses_the_key(client, app, customer, monkeypatch):
+    # CachingJWTManager parses a token once when the key is the configured one; a loader is still asked
+    import datetime as dt
+
+    import jwt as pyjwt
+
+    manager = app.extensions["flask-jwt-extended"]
+    other_key = "a-key-chosen-per-token-by-a-loader-0123456789"
+    monkeypatch.setattr(manager, "_decode_key_callback", lambda header, claims: other_key)
+    user_id, configured_key_headers = customer
+    exp = int((dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)).timestamp())
+    claims = {"sub": str(user_id), "type": "access", "jti": "loader-1", "exp": exp, "fresh": False}
+    token = pyjwt.encode(claims, other_key, algorithm="HS256")
+    assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).get_json()["id"] == user_id
+    assert_problem(client.get("/api/auth/me", headers=configured_key_headers), 401, "invalid_token")
