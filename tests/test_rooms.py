@@ -86,3 +86,10 @@ def test_the_last_disconnect_empties_the_namespace(manager):
     assert list(manager.get_participants("/", "user:7")) == [("s2", "e2")]
     manager.basic_disconnect("s2", "/")
     assert manager.rooms == {}
+
+
+def test_disconnecting_a_socket_not_connected_here_changes_nothing(manager):
+    _connect(manager, "s1", "e1", "user:7")
+    manager.basic_disconnect("s9", "/")
+    manager.basic_disconnect("s1", "/other")
+    assert list(manager.get_participants("/", ["user:7", "s1"])) == [("s1", "e1")]
