@@ -61,10 +61,11 @@ def serve() -> Flask:
     """A gunicorn gevent worker's app (`wsgi:serve()`), built after the fork and gevent's patch."""
     import gevent
 
+    from novacart.notifications import sockets
     from novacart.server import tune_gc
 
     app = _built(serving=True)
-    tune_gc(config_class(), gevent.spawn, gevent.sleep)
+    tune_gc(config_class(), gevent.spawn, gevent.sleep, sockets.held)
     return app
 
 

@@ -61,6 +61,11 @@ _by_expiry: dict[int, set[str]] = {}
 _watcher_started = False
 
 
+def held() -> int:
+    """The sockets this process holds (their handlers have let them in)."""
+    return len(_sockets)
+
+
 def _track(sid: str, state: SocketState) -> None:
     _sockets[sid] = state
     _by_user.setdefault(state.user_id, set()).add(sid)
