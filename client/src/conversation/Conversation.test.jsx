@@ -99,9 +99,12 @@ describe("the conversation on an order", () => {
   });
 
   it("shows a loading state, then an error with a way to try again", async () => {
-    api.on("GET", "/api/orders/7/messages", problem(503, "service_unavailable", { detail: "The database is unavailable." }));
+    let answer; // the server answers once the loading state has been seen (it answered too fast to see, at times)
+    api.on("GET", "/api/orders/7/messages", () => new Promise((resolve) => (answer = resolve)));
     renderApp("/orders/7");
     expect(await screen.findByText("Loading the conversation…")).toBeInTheDocument();
+    await waitFor(() => expect(answer).toBeDefined());
+    answer(problem(503, "service_unavailable", { detail: "The database is unavailable." }));
 
     const section = await screen.findByTestId("conversation");
     expect(await within(section).findByRole("alert")).toHaveTextContent("The server had a problem.");
